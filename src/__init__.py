@@ -1,0 +1,1 @@
+"""Avatar API: a Litestar service organised as vertical slices."""

@@ -1,0 +1,129 @@
+"""`api`: the service's command line.
+
+api serve      start Granian serving the app (embedded PostgreSQL when DATABASE_URL is unset)
+api migrate    apply pending migrations (`--check` only reports them)
+api openapi    write the OpenAPI document (`--output openapi.json`)
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import asyncpg
+import msgspec
+
+from src.core.embedded_postgres import EmbeddedPostgresUnavailable, start_embedded_postgres
+from src.core.logging import configure_logging, get_logger
+from src.core.migrations import MigrationError, apply_migrations, discover_migrations, pending_migrations
+from src.core.settings import Settings, SettingsError, load_settings
+
+__all__ = ("main",)
+
+log = get_logger(component="cli")
+
+
+def _database_url(settings: Settings) -> str:
+    """The configured database, or the embedded one in development."""
+    if settings.database_url:
+        return settings.database_url
+    dsn = start_embedded_postgres(settings.data_dir)
+    log.info("embedded_postgres_started", data_dir=str(settings.data_dir / "postgres"))
+    return dsn
+
+
+def _serve(settings: Settings, _: argparse.Namespace) -> int:
+    from granian import Granian  # noqa: PLC0415 - only this command needs the server
+    from granian.constants import Interfaces, Loops  # noqa: PLC0415
+
+    # Workers are separate processes that read their settings from the environment.
+    os.environ["DATABASE_URL"] = _database_url(settings)
+    server = Granian(
+        "src.app:app_from_env",
+        factory=True,
+        interface=Interfaces.ASGI,
+        address=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        loop=Loops.uvloop,
+        log_access=False,  # our own access log line carries the route and request id
+        workers_kill_timeout=max(1, round(settings.shutdown_timeout)),
+        respawn_failed_workers=True,
+    )
+    log.info("serving", url=settings.public_url, docs=f"{settings.public_url}/docs", workers=settings.workers)
+    server.serve()
+    return 0
+
+
+async def _migrate(settings: Settings, dsn: str, *, check_only: bool) -> int:
+    migrations = discover_migrations(settings.migrations_dir)
+    connection = await asyncpg.connect(dsn, timeout=settings.db_connect_timeout)
+    try:
+        if check_only:
+            pending = await pending_migrations(connection, migrations)
+            for migration in pending:
+                sys.stdout.write(f"pending: {migration.file_name}\n")
+            return 1 if pending else 0
+        applied = await apply_migrations(connection, migrations, lock_timeout=settings.migration_lock_timeout)
+        log.info("migrations_done", applied=[migration.file_name for migration in applied], total=len(migrations))
+        return 0
+    finally:
+        await connection.close()
+
+
+def _run_migrate(settings: Settings, args: argparse.Namespace) -> int:
+    return asyncio.run(_migrate(settings, _database_url(settings), check_only=args.check))
+
+
+def openapi_document(settings: Settings) -> bytes:
+    """The OpenAPI document as stable, sorted, indented JSON (the committed snapshot's format)."""
+    from src.app import create_app  # noqa: PLC0415 - keeps `api migrate` free of the web stack
+
+    schema = create_app(settings).openapi_schema.to_schema()
+    return msgspec.json.format(msgspec.json.encode(schema, order="sorted"), indent=2) + b"\n"
+
+
+def _openapi(settings: Settings, args: argparse.Namespace) -> int:
+    document = openapi_document(settings)
+    if args.output == "-":
+        sys.stdout.buffer.write(document)
+    else:
+        Path(args.output).write_bytes(document)
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="api", description="Avatar API service")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("serve", help="serve the API with Granian").set_defaults(run=_serve)
+    migrate = commands.add_parser("migrate", help="apply pending migrations")
+    migrate.add_argument("--check", action="store_true", help="only list pending migrations; exit 1 if any")
+    migrate.set_defaults(run=_run_migrate)
+    openapi = commands.add_parser("openapi", help="write the OpenAPI document")
+    openapi.add_argument("--output", default="openapi.json", help="file to write, or - for stdout")
+    openapi.set_defaults(run=_openapi)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        sys.stderr.write(f"configuration error: {exc}\n")
+        return 2
+    configure_logging(settings)
+    try:
+        code: int = args.run(settings, args)
+    except (MigrationError, EmbeddedPostgresUnavailable) as exc:
+        log.error("command_failed", command=args.command, error=str(exc))
+        return 1
+    return code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""The shared kernel: infrastructure only, no business rules, never imports features."""

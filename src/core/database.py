@@ -1,0 +1,137 @@
+"""PostgreSQL access: the pool, bounded acquisition, and the request-scoped connections.
+
+One asyncpg pool per worker process, created by the lifespan. Handlers never see the
+pool's waiting or failure modes: `Database.acquire` bounds the wait, and every way the
+database can be unavailable (refused, restarting, shut down, pool exhausted) becomes a
+`ServiceUnavailable` domain error, which the problem mapping answers with 503 and
+`Retry-After` instead of a 500 or a hang.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import asyncpg.exceptions
+
+from src.core.errors import ServiceUnavailable
+from src.core.logging import get_logger
+from src.core.settings import Settings
+
+if TYPE_CHECKING:
+    from asyncpg.pool import PoolConnectionProxy
+
+    # A plain connection or a pooled one: the same query API (asyncpg treats both as Connection).
+    type Connection = asyncpg.Connection[asyncpg.Record] | PoolConnectionProxy[asyncpg.Record]
+    type Pool = asyncpg.Pool[asyncpg.Record]
+else:  # asyncpg's classes are generic only in its stubs
+    Connection = asyncpg.Connection
+    Pool = asyncpg.Pool
+
+__all__ = (
+    "DATABASE_UNAVAILABLE_ERRORS",
+    "Connection",
+    "Database",
+    "Pool",
+    "create_pool",
+    "redact_dsn",
+)
+
+log = get_logger(component="database")
+
+# Errors that mean "the database cannot serve now", as opposed to a bug in our SQL.
+# QueryCanceledError (57014, statement_timeout) is an OperatorInterventionError too.
+DATABASE_UNAVAILABLE_ERRORS: tuple[type[Exception], ...] = (
+    asyncpg.PostgresConnectionError,  # includes ConnectionDoesNotExistError
+    asyncpg.exceptions.OperatorInterventionError,  # AdminShutdown, CannotConnectNow, CrashShutdown, QueryCanceled
+    asyncpg.exceptions.InsufficientResourcesError,  # TooManyConnections
+)
+# What connecting (inside acquire) can raise when the server is down or unreachable.
+_CONNECT_ERRORS: tuple[type[Exception], ...] = (OSError, asyncpg.InterfaceError, *DATABASE_UNAVAILABLE_ERRORS)
+_RELEASE_ERRORS: tuple[type[Exception], ...] = (TimeoutError, *_CONNECT_ERRORS)
+
+
+def redact_dsn(dsn: str) -> str:
+    """The DSN without its password, for log lines."""
+    parts = urlsplit(dsn)
+    if parts.password is None:
+        return dsn
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+async def create_pool(settings: Settings, dsn: str) -> Pool:
+    """The worker's pool; `min_size` connections are opened now, so this fails fast when
+    the database is unreachable (start-up retries it)."""
+    pool: Pool = await asyncpg.create_pool(
+        dsn,
+        min_size=settings.db_pool_min_size,
+        max_size=settings.db_pool_max_size,
+        max_inactive_connection_lifetime=settings.db_max_idle_seconds,
+        command_timeout=settings.db_command_timeout,
+        timeout=settings.db_connect_timeout,
+        server_settings={
+            "jit": "off",  # JIT compilation costs more than it saves on short OLTP queries
+            "statement_timeout": str(settings.db_statement_timeout_ms),
+            "idle_in_transaction_session_timeout": str(settings.db_statement_timeout_ms * 4),
+            "application_name": "avatar-api",
+        },
+    )
+    return pool
+
+
+class Database:
+    """The pool plus the policy for using it; one per worker, held in app state."""
+
+    __slots__ = ("acquire_timeout", "pool", "release_timeout")
+
+    def __init__(self, pool: Pool, *, acquire_timeout: float, release_timeout: float) -> None:
+        self.pool = pool
+        self.acquire_timeout = acquire_timeout
+        self.release_timeout = release_timeout
+
+    @asynccontextmanager
+    async def acquire(self, timeout: float | None = None) -> AsyncIterator[Connection]:
+        try:
+            connection = await self.pool.acquire(timeout=timeout or self.acquire_timeout)
+        except TimeoutError as exc:
+            raise ServiceUnavailable(
+                "The database did not provide a connection in time.",
+                dependency="database",
+                code="database_unavailable",
+            ) from exc
+        except _CONNECT_ERRORS as exc:
+            raise ServiceUnavailable(
+                "The database is unavailable.", dependency="database", code="database_unavailable"
+            ) from exc
+        try:
+            yield connection
+        finally:
+            await self._release(connection)
+
+    async def _release(self, connection: PoolConnectionProxy[asyncpg.Record]) -> None:
+        try:
+            await self.pool.release(connection, timeout=self.release_timeout)
+        except _RELEASE_ERRORS as exc:
+            # The connection is broken or the reset query hung: drop it, never the request.
+            log.warning("connection_release_failed", error=type(exc).__name__)
+            connection.terminate()
+
+    def stats(self) -> dict[str, int]:
+        return {
+            "size": self.pool.get_size(),
+            "idle": self.pool.get_idle_size(),
+            "max": self.pool.get_max_size(),
+        }
+
+    async def close(self, timeout: float) -> None:
+        """Close gracefully, but never wait forever for a connection that is not released."""
+        try:
+            await asyncio.wait_for(self.pool.close(), timeout=timeout)
+        except TimeoutError:
+            log.warning("pool_close_timed_out", timeout_s=timeout)
+            self.pool.terminate()

@@ -1,0 +1,73 @@
+"""Dependency providers: how route handlers receive the worker's shared resources.
+
+Registered once on the app (`src.app`), declared by name in a route's signature:
+
+    async def route(connection: NamedDependency[Connection]) -> ...    # reads
+    async def route(transaction: NamedDependency[Connection]) -> ...   # writes: one transaction
+    async def route(database: NamedDependency[Database]) -> ...        # handlers that call the network
+    async def route(http: NamedDependency[aiohttp.ClientSession]) -> ...
+
+`transaction` commits when the handler (and the response serialisation) succeeded and
+rolls back when anything raised; handlers never commit. A handler that makes an HTTP
+call takes `database` and acquires briefly, so no transaction is held across the call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, Mapping
+from typing import Final
+
+import aiohttp
+from litestar.datastructures import State
+from litestar.di import Provide
+
+from src.core.background import BackgroundTasks
+from src.core.database import Connection, Database
+from src.core.errors import ServiceUnavailable
+from src.core.lifespan import Resources, resources_from
+from src.core.settings import Settings
+
+__all__ = ("KERNEL_DEPENDENCIES", "require_resources")
+
+
+def require_resources(state: State) -> Resources:
+    resources = resources_from(state)
+    if resources is None:
+        raise ServiceUnavailable("The service is still starting.", dependency="startup", code="starting")
+    return resources
+
+
+def provide_database(state: State) -> Database:
+    return require_resources(state).database
+
+
+def provide_http(state: State) -> aiohttp.ClientSession:
+    return require_resources(state).http
+
+
+def provide_tasks(state: State) -> BackgroundTasks:
+    return require_resources(state).tasks
+
+
+def provide_settings(state: State) -> Settings:
+    return require_resources(state).settings
+
+
+async def provide_connection(state: State) -> AsyncGenerator[Connection]:
+    async with require_resources(state).database.acquire() as connection:
+        yield connection
+
+
+async def provide_transaction(state: State) -> AsyncGenerator[Connection]:
+    async with require_resources(state).database.acquire() as connection, connection.transaction():
+        yield connection
+
+
+KERNEL_DEPENDENCIES: Final[Mapping[str, Provide]] = {
+    "database": Provide(provide_database, sync_to_thread=False),
+    "http": Provide(provide_http, sync_to_thread=False),
+    "tasks": Provide(provide_tasks, sync_to_thread=False),
+    "settings": Provide(provide_settings, sync_to_thread=False),
+    "connection": Provide(provide_connection),
+    "transaction": Provide(provide_transaction),
+}

@@ -1,0 +1,132 @@
+"""Start-up and shutdown of a worker's shared resources.
+
+Start-up, in order: wait (bounded) for the database, apply pending migrations when
+configured, open the pool, open the HTTP client, start the background task set. The
+`Resources` object then sits in app state, and the dependency providers in
+`core.dependencies` hand its parts to route handlers. Shutdown runs in reverse: stop
+background tasks first (they use the pool and the client), then close the client, then
+the pool, each bounded by a timeout.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
+from typing import Final
+
+import aiohttp
+import asyncpg
+from litestar import Litestar
+from litestar.datastructures import State
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_exponential
+
+from src.core.background import BackgroundTasks
+from src.core.database import DATABASE_UNAVAILABLE_ERRORS, Connection, Database, create_pool, redact_dsn
+from src.core.http_client import create_http_client
+from src.core.logging import get_logger
+from src.core.migrations import Migration, apply_migrations, discover_migrations
+from src.core.settings import Settings, SettingsError
+
+__all__ = ("Resources", "build_lifespan", "resources_from")
+
+log = get_logger(component="lifespan")
+
+_STATE_KEY: Final = "resources"
+_RETRYABLE_CONNECT_ERRORS: Final[tuple[type[Exception], ...]] = (OSError, TimeoutError, *DATABASE_UNAVAILABLE_ERRORS)
+
+
+class Resources:
+    """Everything a worker shares between requests. Created once, at start-up."""
+
+    __slots__ = ("database", "http", "migrations", "settings", "tasks")
+
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        database: Database,
+        http: aiohttp.ClientSession,
+        tasks: BackgroundTasks,
+        migrations: tuple[Migration, ...],
+    ) -> None:
+        self.settings = settings
+        self.database = database
+        self.http = http
+        self.tasks = tasks
+        self.migrations = migrations
+
+
+def resources_from(state: State) -> Resources | None:
+    """The worker's resources, or None while start-up has not finished."""
+    resources: Resources | None = state.get(_STATE_KEY)
+    return resources
+
+
+async def _connect_when_ready(settings: Settings, dsn: str) -> Connection:
+    """One connection, retried with backoff until the database accepts or the wait ends.
+
+    Containers and databases start in any order; a bounded wait here beats a crash loop.
+    """
+    async for attempt in AsyncRetrying(
+        stop=stop_after_delay(settings.db_startup_timeout),
+        wait=wait_exponential(multiplier=0.2, max=3),
+        retry=retry_if_exception_type(_RETRYABLE_CONNECT_ERRORS),
+        before_sleep=lambda state: log.warning(
+            "database_not_ready",
+            attempt=state.attempt_number,
+            error=type(state.outcome.exception()).__name__ if state.outcome else None,
+        ),
+        reraise=True,
+    ):
+        with attempt:
+            connection: Connection = await asyncpg.connect(
+                dsn, timeout=settings.db_connect_timeout, server_settings={"application_name": "avatar-api-startup"}
+            )
+            return connection
+    raise AssertionError("unreachable: AsyncRetrying re-raises the last error")
+
+
+async def _prepare_database(settings: Settings, dsn: str, migrations: tuple[Migration, ...]) -> None:
+    connection = await _connect_when_ready(settings, dsn)
+    try:
+        if settings.migrate_on_startup:
+            await apply_migrations(connection, migrations, lock_timeout=settings.migration_lock_timeout)
+    finally:
+        await connection.close(timeout=settings.db_connect_timeout)
+
+
+def build_lifespan(settings: Settings) -> Callable[[Litestar], AbstractAsyncContextManager[None]]:
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        if not settings.database_url:
+            raise SettingsError("DATABASE_URL is not set (`api serve` sets it when it starts the embedded database)")
+        dsn = settings.database_url
+        migrations = discover_migrations(settings.migrations_dir)
+        await _prepare_database(settings, dsn, migrations)
+        half_grace = settings.shutdown_timeout / 2
+        # Callbacks run last-in first-out: tasks stop before the client and pool they use.
+        async with AsyncExitStack() as stack:
+            database = Database(
+                await create_pool(settings, dsn),
+                acquire_timeout=settings.db_acquire_timeout,
+                release_timeout=settings.db_command_timeout,
+            )
+            stack.push_async_callback(database.close, half_grace)
+            http = create_http_client(settings)
+            stack.push_async_callback(http.close)
+            tasks = BackgroundTasks()
+            stack.push_async_callback(tasks.shutdown, half_grace)
+            app.state[_STATE_KEY] = Resources(
+                settings=settings, database=database, http=http, tasks=tasks, migrations=migrations
+            )
+            stack.callback(app.state.pop, _STATE_KEY, None)
+            log.info(
+                "startup_complete",
+                database=redact_dsn(dsn),
+                migrations=len(migrations),
+                docs=f"{settings.public_url}/docs",
+            )
+            yield
+        log.info("shutdown_complete")
+
+    return lifespan

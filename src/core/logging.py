@@ -1,0 +1,180 @@
+"""structlog, configured once per process: JSON in production, readable text otherwise.
+
+Request-scoped values (request_id, ...) are bound with structlog's contextvars by the
+request-context middleware, so every line logged while serving a request carries them.
+Standard-library records (Granian, asyncpg, aiohttp) go through the same renderer.
+
+A last processor scrubs values under sensitive keys and masks e-mail addresses, so a
+careless `log.info("x", password=...)` cannot leak; the real rule is still not to log them.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from collections.abc import Mapping, MutableMapping
+from typing import Any, BinaryIO, Protocol, cast
+
+import msgspec
+import structlog
+from structlog.typing import EventDict, FilteringBoundLogger, Processor, WrappedLogger
+
+from src.core.settings import Settings
+
+__all__ = ("BinaryStream", "configure_logging", "get_logger", "mask_email", "scrub_sensitive")
+
+_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING, "error": logging.ERROR}
+
+# Keys whose values are never written, whatever their nesting.
+SENSITIVE_KEYS = frozenset(
+    {
+        "authorization",
+        "cookie",
+        "set-cookie",
+        "password",
+        "current_password",
+        "new_password",
+        "password_hash",
+        "secret",
+        "token",
+        "access_token",
+        "refresh_token",
+        "api_key",
+        "database_url",
+        "dsn",
+    }
+)
+_EMAIL = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})")
+_REDACTED = "[redacted]"
+
+
+def mask_email(text: str) -> str:
+    """`alice@example.com` -> `a***@example.com`: enough to correlate, not to identify."""
+    return _EMAIL.sub(r"\1***@\2", text)
+
+
+def _scrub(value: Any, depth: int = 0) -> Any:
+    if isinstance(value, str):
+        return mask_email(value) if "@" in value else value
+    if depth > 4:
+        return value
+    if isinstance(value, Mapping):
+        return {
+            key: _REDACTED if str(key).lower() in SENSITIVE_KEYS else _scrub(item, depth + 1)
+            for key, item in value.items()
+        }
+    if isinstance(value, (list, tuple)):
+        return [_scrub(item, depth + 1) for item in value]
+    return value
+
+
+def scrub_sensitive(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:
+    for key, value in event_dict.items():
+        if key.lower() in SENSITIVE_KEYS:
+            event_dict[key] = _REDACTED
+        elif isinstance(value, (str, Mapping, list, tuple)):
+            event_dict[key] = _scrub(value)
+    return event_dict
+
+
+def _json_dumps(event_dict: MutableMapping[str, Any], **_: Any) -> bytes:
+    return msgspec.json.encode(event_dict, enc_hook=str)
+
+
+class BinaryStream(Protocol):
+    def write(self, data: bytes, /) -> int: ...
+    def flush(self) -> None: ...
+
+
+class _BytesHandler(logging.Handler):
+    """Writes formatted standard-library records to the same byte stream as structlog."""
+
+    def __init__(self, stream: BinaryStream) -> None:
+        super().__init__()
+        self._stream = stream
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self._stream.write(self.format(record).encode() + b"\n")
+            self._stream.flush()
+        except (OSError, ValueError):
+            self.handleError(record)
+
+
+class _TextWriter:
+    """Lets structlog's text renderer write into a byte stream."""
+
+    def __init__(self, stream: BinaryStream) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> None:
+        self._stream.write(text.encode())
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+
+def configure_logging(settings: Settings, *, stream: BinaryStream | None = None) -> None:
+    """Configure structlog and the standard-library root logger for this process.
+
+    Called once by the process entry points (`app_from_env`, the CLI), never by
+    `create_app`, so building an app has no global side effects. Tests call it with their
+    own `stream` to read what was logged.
+    """
+    out: BinaryStream = stream if stream is not None else sys.stdout.buffer
+    level = _LEVELS[settings.log_level]
+    shared: list[Processor] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+    ]
+    renderer: Processor
+    logger_factory: Any
+    if settings.log_as_json:
+        shared.append(structlog.processors.dict_tracebacks)
+        renderer = structlog.processors.JSONRenderer(serializer=_json_dumps)
+        logger_factory = structlog.BytesLoggerFactory(cast("BinaryIO", out))
+    else:
+        renderer = structlog.dev.ConsoleRenderer(colors=False)
+        logger_factory = structlog.PrintLoggerFactory(_TextWriter(out))  # type: ignore[arg-type]
+
+    structlog.configure(
+        processors=[*shared, scrub_sensitive, renderer],
+        wrapper_class=structlog.make_filtering_bound_logger(level),
+        logger_factory=logger_factory,
+        cache_logger_on_first_use=True,
+    )
+
+    # Route standard-library logging (Granian, asyncpg, aiohttp) through the same renderer.
+    formatter = structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=[*shared, structlog.stdlib.add_logger_name, scrub_sensitive],
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            _to_text(renderer),
+        ],
+    )
+    handler = _BytesHandler(out)
+    handler.setFormatter(formatter)
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    for name in ("_granian", "granian.access"):
+        granian_logger = logging.getLogger(name)
+        granian_logger.handlers[:] = []
+        granian_logger.propagate = True
+
+
+def _to_text(renderer: Processor) -> Processor:
+    """The stdlib formatter needs `str`; our JSON renderer produces bytes for the fast path."""
+
+    def render(logger: WrappedLogger, name: str, event_dict: EventDict) -> str:
+        rendered = renderer(logger, name, event_dict)
+        return rendered.decode() if isinstance(rendered, bytes) else str(rendered)
+
+    return render
+
+
+def get_logger(**initial_values: Any) -> FilteringBoundLogger:
+    logger: FilteringBoundLogger = structlog.get_logger(**initial_values)
+    return logger

@@ -1,0 +1,247 @@
+"""The one mapping from failures to RFC 9457 problem details (`application/problem+json`).
+
+Every error response of the service comes from here: our domain errors, Litestar's own
+HTTP exceptions (unknown route, wrong method, invalid input, body too large), the
+database being unavailable, and anything unexpected (500 with nothing internal in the
+body; the traceback goes to the log). Each body carries `type`, `title`, `status`,
+`detail`, `instance`, a stable `code`, the `request_id`, and for invalid input
+`errors: [{pointer, detail, location}]`.
+
+Litestar's ProblemDetailsPlugin is not used: it cannot add `request_id`, and it puts
+list-valued extras under a non-standard `extra` key.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from http import HTTPStatus
+from typing import Any, Final
+
+import msgspec
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.types import ExceptionHandlersMap
+
+from src.core.database import DATABASE_UNAVAILABLE_ERRORS
+from src.core.errors import DomainError, FieldError, InvalidInput, ServiceUnavailable
+from src.core.logging import get_logger
+from src.core.request_context import current_request_id
+from src.core.settings import Settings
+
+__all__ = ("PROBLEM_MEDIA_TYPE", "Problem", "problem_handlers", "problem_type")
+
+log = get_logger(component="problems")
+
+PROBLEM_MEDIA_TYPE: Final = "application/problem+json"
+PROBLEM_TYPE_BASE: Final = "/problems/"
+
+# Stable codes for statuses that Litestar (not our handlers) raises.
+_CODES: Final[Mapping[int, str]] = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    409: "conflict",
+    412: "precondition_failed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "unprocessable_content",
+    429: "rate_limited",
+    500: "internal_error",
+    503: "service_unavailable",
+}
+_LITESTAR_KEY_PATH = re.compile(r"[.\[\]]+")
+
+
+class Problem(msgspec.Struct, omit_defaults=True, kw_only=True):
+    """An RFC 9457 problem details object, with this service's extension members."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str
+    code: str
+    request_id: str
+    errors: tuple[FieldError, ...] = ()
+
+
+def problem_type(code: str) -> str:
+    return PROBLEM_TYPE_BASE + code
+
+
+def _response(
+    request: Request[Any, Any, Any],
+    *,
+    status: int,
+    code: str,
+    title: str,
+    detail: str,
+    errors: tuple[FieldError, ...] = (),
+    headers: Mapping[str, str] | None = None,
+) -> Response[Problem]:
+    problem = Problem(
+        type=problem_type(code),
+        title=title,
+        status=status,
+        detail=detail,
+        instance=request.url.path,
+        code=code,
+        request_id=current_request_id() or "",
+        errors=errors,
+    )
+    return Response(problem, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
+
+
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+def _litestar_field_errors(exc: ValidationException) -> tuple[FieldError, ...]:
+    """Litestar reports invalid parameters as `[{message, key, source}]` under `extra`."""
+    if not isinstance(exc.extra, list):
+        return ()
+    errors: list[FieldError] = []
+    for item in exc.extra:
+        if not isinstance(item, dict):
+            continue
+        key = str(item.get("key", ""))
+        path = "/".join(part for part in _LITESTAR_KEY_PATH.split(key) if part)
+        source = str(item.get("source") or "body")
+        errors.append(
+            FieldError(pointer=f"#/{path}" if path else "#", detail=str(item.get("message", "")), location=source)
+        )
+    return tuple(errors)
+
+
+def problem_handlers(settings: Settings) -> ExceptionHandlersMap:
+    retry_after = {"Retry-After": str(settings.retry_after_seconds)}
+
+    def domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response[Problem]:
+        headers: dict[str, str] = {}
+        errors: tuple[FieldError, ...] = ()
+        if isinstance(exc, InvalidInput):
+            errors = exc.errors
+        elif isinstance(exc, ServiceUnavailable):
+            headers.update(retry_after)
+            log.warning("dependency_unavailable", dependency=exc.dependency, code=exc.code, cause=_cause_name(exc))
+        elif exc.status == 401:
+            headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
+        return _response(
+            request,
+            status=exc.status,
+            code=exc.code,
+            title=exc.title,
+            detail=exc.detail,
+            errors=errors,
+            headers=headers,
+        )
+
+    def http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Problem]:
+        status = exc.status_code
+        headers = dict(exc.headers or {})
+        if isinstance(exc, ValidationException):
+            errors = _litestar_field_errors(exc)
+            return _response(
+                request,
+                status=400,
+                code="validation_failed",
+                title="Invalid input",
+                detail=errors[0].detail if len(errors) == 1 else "The request has invalid values; see errors.",
+                errors=errors,
+                headers=headers,
+            )
+        if status >= 500:
+            log.error("http_exception", status=status, detail=exc.detail)
+            detail = "The server could not complete the request."
+        else:
+            detail = exc.detail if exc.detail and exc.detail != _phrase(status) else _default_detail(request, status)
+        if status == 401:
+            headers.setdefault("WWW-Authenticate", "Bearer")
+        elif status in {429, 503}:
+            headers.setdefault("Retry-After", retry_after["Retry-After"])
+        return _response(
+            request,
+            status=status,
+            code=_CODES.get(status, "http_error"),
+            title=_phrase(status),
+            detail=detail,
+            headers=headers,
+        )
+
+    def database_unavailable(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
+        return domain_error(
+            request,
+            _caused(
+                ServiceUnavailable("The database is unavailable.", dependency="database", code="database_unavailable"),
+                exc,
+            ),
+        )
+
+    def timeout(request: Request[Any, Any, Any], exc: TimeoutError) -> Response[Problem]:
+        return domain_error(
+            request,
+            _caused(
+                ServiceUnavailable(
+                    "A dependency did not answer in time.", dependency="unknown", code="dependency_timeout"
+                ),
+                exc,
+            ),
+        )
+
+    def unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
+        if isinstance(exc, ExceptionGroup) and (inner := _first_known(exc)) is not None:
+            return _handler_for(inner)(request, inner)
+        log.error("unhandled_exception", method=request.method, path=request.url.path, exc_info=exc)
+        return _response(
+            request,
+            status=500,
+            code="internal_error",
+            title="Internal Server Error",
+            detail="The server could not complete the request. Quote the request_id when reporting it.",
+        )
+
+    handlers: dict[type[Exception], Callable[[Request[Any, Any, Any], Any], Response[Problem]]] = {
+        DomainError: domain_error,
+        HTTPException: http_exception,
+        TimeoutError: timeout,
+        Exception: unexpected,
+        **dict.fromkeys(DATABASE_UNAVAILABLE_ERRORS, database_unavailable),
+    }
+
+    def _handler_for(exc: Exception) -> Callable[[Request[Any, Any, Any], Any], Response[Problem]]:
+        return next(handlers[cls] for cls in type(exc).__mro__ if cls in handlers)
+
+    def _first_known(group: ExceptionGroup[Exception]) -> Exception | None:
+        """A dependency's cleanup can wrap the real failure in an ExceptionGroup."""
+        for inner in group.exceptions:
+            if _handler_for(inner) is not unexpected:
+                return inner
+        return None
+
+    return handlers  # type: ignore[return-value]
+
+
+def _caused(error: ServiceUnavailable, cause: Exception) -> ServiceUnavailable:
+    error.__cause__ = cause
+    return error
+
+
+def _cause_name(exc: BaseException) -> str | None:
+    return type(exc.__cause__).__name__ if exc.__cause__ is not None else None
+
+
+def _default_detail(request: Request[Any, Any, Any], status: int) -> str:
+    if status == 404:
+        return f"Nothing is found at {request.url.path}."
+    if status == 405:
+        return f"{request.method} is not allowed on {request.url.path}."
+    if status == 413:
+        return "The request body is larger than this endpoint accepts."
+    return _phrase(status)

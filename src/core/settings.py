@@ -1,0 +1,151 @@
+"""Typed configuration, read from environment variables once at start-up.
+
+Every field of `Settings` is one environment variable: the field name upper-cased
+(`db_pool_max_size` <- `DB_POOL_MAX_SIZE`). Values are converted and checked with
+msgspec, so a bad value stops start-up with one line that names the variable. Settings
+are then passed down explicitly (`create_app(settings)`); nothing below this module reads
+the environment.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal, Self
+
+import msgspec
+from msgspec import Meta
+
+__all__ = ("PROJECT_ROOT", "Settings", "SettingsError", "load_settings")
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+type Environment = Literal["development", "test", "production"]
+type LogFormat = Literal["auto", "json", "console"]
+type LogLevel = Literal["debug", "info", "warning", "error"]
+type PositiveInt = Annotated[int, Meta(ge=1)]
+type Seconds = Annotated[float, Meta(gt=0, le=3600)]
+type Port = Annotated[int, Meta(ge=1, le=65535)]
+
+
+class SettingsError(Exception):
+    """A configuration problem, phrased as the one line an operator needs to fix it."""
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    # --- the process ---------------------------------------------------------------
+    app_env: Environment = "development"
+    host: str = "127.0.0.1"
+    port: Port = 8000
+    workers: Annotated[int, Meta(ge=1, le=64)] = 1
+    # Granian waits this long for in-flight requests on SIGTERM, then kills the worker.
+    # Keep it below the orchestrator's grace period (Kubernetes: 30 s).
+    shutdown_timeout: Seconds = 20.0
+    data_dir: Path = PROJECT_ROOT / ".data"
+    debug: bool = False
+
+    # --- PostgreSQL ------------------------------------------------------------------
+    # Unset in development: `api serve` starts an embedded PostgreSQL under DATA_DIR.
+    database_url: str | None = None
+    db_pool_min_size: Annotated[int, Meta(ge=0, le=1000)] = 2
+    db_pool_max_size: Annotated[int, Meta(ge=1, le=1000)] = 10
+    # Waiting for a free connection longer than this answers 503 instead of hanging.
+    db_acquire_timeout: Seconds = 2.0
+    db_connect_timeout: Seconds = 5.0
+    # Client-side bound on every query, and the server-side statement_timeout.
+    db_command_timeout: Seconds = 5.0
+    db_statement_timeout_ms: Annotated[int, Meta(ge=1, le=3_600_000)] = 5000
+    # Connections idle for longer are closed, so a restarted database is forgotten quickly.
+    db_max_idle_seconds: Seconds = 300.0
+    # How long start-up waits for the database to accept connections before giving up.
+    db_startup_timeout: Seconds = 30.0
+    migrate_on_startup: bool = True
+    # How long an instance waits for another one that is applying migrations.
+    migration_lock_timeout: Seconds = 120.0
+    migrations_dir: Path = PROJECT_ROOT / "migrations"
+
+    # --- outbound HTTP (the shared aiohttp session) ---------------------------------
+    http_client_timeout: Seconds = 10.0
+    http_client_connect_timeout: Seconds = 3.0
+    http_client_max_connections: PositiveInt = 100
+    http_client_max_connections_per_host: PositiveInt = 10
+
+    # --- the HTTP edge -----------------------------------------------------------------
+    readiness_timeout: Seconds = 1.0
+    # Seconds a client is told to wait (Retry-After) when a dependency is unavailable.
+    retry_after_seconds: Annotated[int, Meta(ge=1, le=3600)] = 2
+    max_request_body_bytes: Annotated[int, Meta(ge=1024, le=100_000_000)] = 64 * 1024
+
+    # --- logging ---------------------------------------------------------------------
+    log_level: LogLevel = "info"
+    # auto: JSON in production, readable colourless text otherwise.
+    log_format: LogFormat = "auto"
+
+    @property
+    def is_production(self) -> bool:
+        return self.app_env == "production"
+
+    @property
+    def log_as_json(self) -> bool:
+        if self.log_format == "auto":
+            return self.is_production
+        return self.log_format == "json"
+
+    @property
+    def public_url(self) -> str:
+        host = "127.0.0.1" if self.host in {"0.0.0.0", "::", ""} else self.host  # noqa: S104 - display only
+        return f"http://{host}:{self.port}"
+
+    def with_changes(self, **changes: Any) -> Self:
+        return msgspec.structs.replace(self, **changes)
+
+
+def _env_name(field_name: str) -> str:
+    return field_name.upper()
+
+
+def _convert(field: msgspec.structs.FieldInfo, raw: str) -> Any:
+    # Empty means "unset" for optional values, so `DATABASE_URL=` in an env file is not a URL.
+    if raw == "" and field.default is None:
+        return None
+    return msgspec.convert(raw, type=field.type, strict=False, dec_hook=_decode_extra_types)
+
+
+def _decode_extra_types(type_: type, value: Any) -> Any:
+    if type_ is Path and isinstance(value, str):
+        return Path(value).expanduser()
+    raise NotImplementedError
+
+
+def _check_rules(settings: Settings) -> None:
+    """Rules that involve more than one variable, and what production refuses."""
+    if settings.db_pool_min_size > settings.db_pool_max_size:
+        raise SettingsError("DB_POOL_MIN_SIZE must not be greater than DB_POOL_MAX_SIZE")
+    if settings.is_production:
+        if not settings.database_url:
+            raise SettingsError("DATABASE_URL is required when APP_ENV=production")
+        if settings.debug:
+            raise SettingsError("DEBUG=true is refused when APP_ENV=production")
+        if settings.log_format == "console":
+            raise SettingsError("LOG_FORMAT=console is refused when APP_ENV=production (use json)")
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Build `Settings` from the environment; raise `SettingsError` naming the bad variable."""
+    env = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    for field in msgspec.structs.fields(Settings):
+        name = _env_name(field.name)
+        raw = env.get(name)
+        if raw is None:
+            continue
+        try:
+            values[field.name] = _convert(field, raw.strip())
+        except msgspec.ValidationError as exc:
+            # The value itself is not echoed: it may be a secret such as a database URL.
+            reason = str(exc).split(" - at ", 1)[0]
+            raise SettingsError(f"{name} is invalid: {reason}") from None
+    settings = Settings(**values)
+    _check_rules(settings)
+    return settings

@@ -1,0 +1,1 @@
+"""Features: one package per feature, one folder per use case (slice)."""

@@ -1,0 +1,106 @@
+"""Shared fixtures: a real PostgreSQL, a fresh migrated database per test, the real app.
+
+settings  -> Settings for a test app on its own fresh database
+app       -> create_app(settings), not started
+client    -> an HTTP client driving the started app (lifespan run, pool open)
+logs      -> the JSON log lines written during the test
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import asyncpg
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from src.app import create_app
+from src.core.logging import configure_logging
+from src.core.migrations import apply_migrations, discover_migrations
+from src.core.settings import Settings
+from tests.support.databases import (
+    PostgresServer,
+    create_database,
+    drop_database,
+    postgres_server,
+    unique_database_name,
+)
+from tests.support.logs import LogSink
+
+_LOG_SINK = LogSink()
+
+
+def base_settings(**changes: Any) -> Settings:
+    """Test settings: JSON logs (tests read them), short timeouts, small pools."""
+    values: dict[str, Any] = {
+        "app_env": "test",
+        "log_format": "json",
+        "log_level": "info",
+        "db_pool_min_size": 1,
+        "db_pool_max_size": 5,
+        "db_startup_timeout": 5.0,
+        "shutdown_timeout": 4.0,
+    }
+    values.update(changes)
+    return Settings(**values)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    configure_logging(base_settings(), stream=_LOG_SINK)
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    with postgres_server() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def template_database(postgres: PostgresServer) -> Iterator[str]:
+    """A database with every migration applied, copied for each test."""
+    name = unique_database_name("avatar_test_template")
+
+    async def prepare() -> None:
+        dsn = await create_database(postgres.admin_dsn, name)
+        connection = await asyncpg.connect(dsn)
+        try:
+            await apply_migrations(connection, discover_migrations(base_settings().migrations_dir), lock_timeout=30)
+        finally:
+            await connection.close()
+
+    asyncio.run(prepare())
+    yield name
+    asyncio.run(drop_database(postgres.admin_dsn, name))
+
+
+@pytest.fixture
+async def database_url(postgres: PostgresServer, template_database: str) -> AsyncIterator[str]:
+    name = unique_database_name("avatar_test")
+    dsn = await create_database(postgres.admin_dsn, name, template=template_database)
+    yield dsn
+    await drop_database(postgres.admin_dsn, name)
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return base_settings(database_url=database_url)
+
+
+@pytest.fixture
+def app(settings: Settings) -> Litestar:
+    return create_app(settings)
+
+
+@pytest.fixture
+async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    async with AsyncTestClient(app=app, base_url="http://testserver.local") as client:
+        yield client
+
+
+@pytest.fixture
+def logs() -> LogSink:
+    _LOG_SINK.clear()
+    return _LOG_SINK
