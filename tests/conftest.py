@@ -13,9 +13,9 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import asyncpg
+import httpx
 import pytest
 from litestar import Litestar
-from litestar.testing import AsyncTestClient
 
 from src.app import create_app
 from src.core.logging import configure_logging
@@ -28,6 +28,7 @@ from tests.support.databases import (
     postgres_server,
     unique_database_name,
 )
+from tests.support.http import running_app
 from tests.support.logs import LogSink
 
 _LOG_SINK = LogSink()
@@ -95,8 +96,8 @@ def app(settings: Settings) -> Litestar:
 
 
 @pytest.fixture
-async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
-    async with AsyncTestClient(app=app, base_url="http://testserver.local") as client:
+async def client(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
+    async with running_app(app) as client:
         yield client
 
 
@@ -104,3 +105,21 @@ async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
 def logs() -> LogSink:
     _LOG_SINK.clear()
     return _LOG_SINK
+
+
+@pytest.fixture
+async def probe_client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """The real app plus the test-only probe routes under /api/v1/probe."""
+    from tests.support.probe_routes import probe_router
+
+    async with running_app(create_app(settings, features=[probe_router])) as client:
+        yield client
+
+
+@pytest.fixture
+async def empty_database_url(postgres: PostgresServer) -> AsyncIterator[str]:
+    """A fresh database with no migrations applied."""
+    name = unique_database_name("avatar_test_empty")
+    dsn = await create_database(postgres.admin_dsn, name)
+    yield dsn
+    await drop_database(postgres.admin_dsn, name)

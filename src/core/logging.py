@@ -132,11 +132,14 @@ def configure_logging(settings: Settings, *, stream: BinaryStream | None = None)
     renderer: Processor
     logger_factory: Any
     if settings.log_as_json:
-        shared.append(structlog.processors.dict_tracebacks)
+        # Tracebacks as data, without local variables: frames hold request headers and bodies.
+        shared.append(
+            structlog.processors.ExceptionRenderer(structlog.tracebacks.ExceptionDictTransformer(show_locals=False))
+        )
         renderer = structlog.processors.JSONRenderer(serializer=_json_dumps)
         logger_factory = structlog.BytesLoggerFactory(cast("BinaryIO", out))
     else:
-        renderer = structlog.dev.ConsoleRenderer(colors=False)
+        renderer = structlog.dev.ConsoleRenderer(colors=False, exception_formatter=structlog.dev.plain_traceback)
         logger_factory = structlog.PrintLoggerFactory(_TextWriter(out))  # type: ignore[arg-type]
 
     structlog.configure(

@@ -54,6 +54,11 @@ _CODES: Final[Mapping[int, str]] = {
     503: "service_unavailable",
 }
 _LITESTAR_KEY_PATH = re.compile(r"[.\[\]]+")
+# Details that only repeat the status phrase (Litestar still uses some RFC 7231 names).
+_GENERIC_DETAILS: Final = frozenset(
+    {"", *(status.phrase for status in HTTPStatus), "Request Entity Too Large", "Unprocessable Entity"}
+)
+_MISSING_PARAMETER = re.compile(r"Missing required (\w+) parameter '([^']+)'")
 
 
 class Problem(msgspec.Struct, omit_defaults=True, kw_only=True):
@@ -104,8 +109,14 @@ def _phrase(status: int) -> str:
 
 
 def _litestar_field_errors(exc: ValidationException) -> tuple[FieldError, ...]:
-    """Litestar reports invalid parameters as `[{message, key, source}]` under `extra`."""
+    """Litestar reports invalid parameters as `[{message, key, source}]` under `extra`,
+    and a missing one only in its message."""
     if not isinstance(exc.extra, list):
+        if (missing := _MISSING_PARAMETER.match(exc.detail)) is not None:
+            location, name = missing.groups()
+            return (
+                FieldError(pointer=f"#/{name}", detail=f"Missing required {location} parameter", location=location),
+            )
         return ()
     errors: list[FieldError] = []
     for item in exc.extra:
@@ -113,9 +124,10 @@ def _litestar_field_errors(exc: ValidationException) -> tuple[FieldError, ...]:
             continue
         key = str(item.get("key", ""))
         path = "/".join(part for part in _LITESTAR_KEY_PATH.split(key) if part)
-        source = str(item.get("source") or "body")
+        source = item.get("source") or "body"
+        location = str(getattr(source, "value", source))  # Litestar passes a ParamType enum
         errors.append(
-            FieldError(pointer=f"#/{path}" if path else "#", detail=str(item.get("message", "")), location=source)
+            FieldError(pointer=f"#/{path}" if path else "#", detail=str(item.get("message", "")), location=location)
         )
     return tuple(errors)
 
@@ -161,7 +173,7 @@ def problem_handlers(settings: Settings) -> ExceptionHandlersMap:
             log.error("http_exception", status=status, detail=exc.detail)
             detail = "The server could not complete the request."
         else:
-            detail = exc.detail if exc.detail and exc.detail != _phrase(status) else _default_detail(request, status)
+            detail = exc.detail if exc.detail not in _GENERIC_DETAILS else _default_detail(request, status)
         if status == 401:
             headers.setdefault("WWW-Authenticate", "Bearer")
         elif status in {429, 503}:

@@ -124,7 +124,7 @@ def unique_database_name(prefix: str) -> str:
 async def create_database(admin_dsn: str, name: str, *, template: str | None = None) -> str:
     connection = await asyncpg.connect(admin_dsn)
     try:
-        template_clause = f' TEMPLATE "{template}"' if template else ""
+        template_clause = f' TEMPLATE "{template}" STRATEGY FILE_COPY' if template else ""
         await connection.execute(f'CREATE DATABASE "{name}"{template_clause}')
     finally:
         await connection.close()

@@ -1,10 +1,9 @@
 from __future__ import annotations
 
-from litestar import Litestar
-from litestar.testing import AsyncTestClient
+import httpx
 
 
-async def test_liveness_answers_ok_without_caching(client: AsyncTestClient[Litestar]) -> None:
+async def test_liveness_answers_ok_without_caching(client: httpx.AsyncClient) -> None:
     response = await client.get("/health/live")
 
     assert response.status_code == 200

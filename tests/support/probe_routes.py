@@ -1,0 +1,121 @@
+"""Routes that exist only in tests, mounted through create_app(features=...).
+
+They exercise the kernel (dependencies, transactions, problem mapping, strict bodies,
+outbound calls) through real HTTP without waiting for a feature that needs each part.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+import aiohttp
+import asyncpg
+import msgspec
+from litestar import Router, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromQuery, JSONBody
+
+from src.core.database import Connection
+from src.core.errors import Conflict, NotFound
+from src.core.logging import get_logger
+
+__all__ = ("PROBE_TABLE", "probe_router")
+
+log = get_logger(component="probe")
+
+PROBE_TABLE = "CREATE TABLE probe_rows (id serial PRIMARY KEY, label text NOT NULL)"
+
+
+class EchoBody(msgspec.Struct, forbid_unknown_fields=True):
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=10)]
+    count: int
+    tags: list[str] = msgspec.field(default_factory=list)
+
+
+class RowBody(msgspec.Struct, forbid_unknown_fields=True):
+    label: str
+    fail_after_insert: bool = False
+
+
+class Outcome(msgspec.Struct):
+    value: int
+
+
+@get("/hold")
+async def hold_connection(connection: NamedDependency[Connection], seconds: FromQuery[float] = 1.0) -> Outcome:
+    await asyncio.sleep(seconds)
+    return Outcome(value=await connection.fetchval("SELECT 1"))
+
+
+@get("/boom")
+async def boom() -> None:
+    raise RuntimeError("internal detail: secret table layout")
+
+
+@get("/missing")
+async def missing() -> None:
+    raise NotFound("No such thing.")
+
+
+@get("/conflict")
+async def conflict() -> None:
+    raise Conflict("Already there.", code="already_there")
+
+
+@get("/db-gone")
+async def db_gone() -> None:
+    raise asyncpg.ConnectionDoesNotExistError("connection was closed in the middle of operation")
+
+
+@get("/query")
+async def query_value(n: FromQuery[int]) -> Outcome:
+    return Outcome(value=n)
+
+
+@get("/select")
+async def select_one(connection: NamedDependency[Connection]) -> Outcome:
+    return Outcome(value=await connection.fetchval("SELECT 1"))
+
+
+@post("/echo")
+async def echo(data: JSONBody[EchoBody]) -> EchoBody:
+    return data
+
+
+@post("/rows")
+async def insert_row(data: JSONBody[RowBody], transaction: NamedDependency[Connection]) -> Outcome:
+    row_id: int = await transaction.fetchval("INSERT INTO probe_rows (label) VALUES ($1) RETURNING id", data.label)
+    if data.fail_after_insert:
+        raise Conflict("Failing after the insert on purpose.")
+    return Outcome(value=row_id)
+
+
+@get("/outbound")
+async def outbound(url: FromQuery[str], http: NamedDependency[aiohttp.ClientSession]) -> Outcome:
+    async with http.get(url) as response:
+        return Outcome(value=response.status)
+
+
+@get("/log")
+async def log_inside_request() -> Outcome:
+    log.info("probe_event", detail="inside the request")
+    return Outcome(value=1)
+
+
+probe_router = Router(
+    path="/probe",
+    route_handlers=[
+        hold_connection,
+        boom,
+        missing,
+        conflict,
+        db_gone,
+        query_value,
+        select_one,
+        echo,
+        insert_row,
+        outbound,
+        log_inside_request,
+    ],
+)

@@ -1,0 +1,158 @@
+"""The `api` command as a new user runs it: a real Granian process, real signals."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import msgspec
+import pytest
+
+from src.cli import openapi_document
+from src.core.settings import PROJECT_ROOT
+from tests.conftest import base_settings
+
+API = str(Path(sys.executable).parent / "api")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def clean_environment(**variables: str) -> dict[str, str]:
+    """The caller's environment without any of our settings, plus `variables`."""
+    ours = {"DATABASE_URL", "APP_ENV", "PORT", "HOST", "DATA_DIR", "LOG_FORMAT", "WORKERS"}
+    environment = {key: value for key, value in os.environ.items() if key not in ours}
+    return {**environment, "LOG_FORMAT": "json", **variables}
+
+
+class Served:
+    def __init__(self, process: subprocess.Popen[bytes], port: int) -> None:
+        self.process = process
+        self.url = f"http://127.0.0.1:{port}"
+        self.lines: list[dict[str, object]] = []
+
+    def wait_for_event(self, event: str, timeout: float = 60) -> dict[str, object]:
+        assert self.process.stdout is not None
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            raw = self.process.stdout.readline()
+            if not raw:
+                raise AssertionError(f"the server exited before logging {event!r}: {self.lines}")
+            if raw.startswith(b"{"):
+                record = msgspec.json.decode(raw)
+                self.lines.append(record)
+                if record.get("event") == event:
+                    return record  # type: ignore[no-any-return]
+        raise AssertionError(f"no {event!r} within {timeout} s")
+
+    def stop(self) -> int:
+        self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout=30)
+
+
+@contextmanager
+def serve(environment: dict[str, str]) -> Iterator[Served]:
+    port = free_port()
+    process = subprocess.Popen(  # noqa: S603 - our own console script
+        [API, "serve"],
+        env={**environment, "PORT": str(port)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        cwd=PROJECT_ROOT,
+    )
+    served = Served(process, port)
+    try:
+        yield served
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        if process.stdout is not None:
+            process.stdout.close()
+
+
+def test_serve_with_no_configuration_runs_on_an_embedded_database_that_survives_restarts(tmp_path: Path) -> None:
+    environment = clean_environment(DATA_DIR=str(tmp_path / "data"))
+
+    with serve(environment) as served:
+        started = served.wait_for_event("startup_complete")
+        assert started["docs"] == f"{served.url}/docs"
+        assert httpx.get(f"{served.url}/health/ready").json()["checks"] == {"database": "ok", "migrations": "ok"}
+        docs = httpx.get(f"{served.url}/docs")
+        assert docs.status_code == 200
+        assert "swagger-ui" in docs.text
+        assert served.stop() == 0
+    assert any(line.get("event") == "migration_applied" for line in served.lines)
+    assert (tmp_path / "data" / "postgres" / "PG_VERSION").exists()
+
+    with serve(environment) as served:
+        served.wait_for_event("startup_complete")
+        assert served.stop() == 0
+    # The data was kept: nothing left to migrate on the second start.
+    assert not any(line.get("event") == "migration_applied" for line in served.lines)
+
+
+def test_serve_uses_database_url_when_set(database_url: str) -> None:
+    with serve(clean_environment(DATABASE_URL=database_url)) as served:
+        served.wait_for_event("startup_complete")
+        assert httpx.get(f"{served.url}/health/ready").status_code == 200
+        assert served.stop() == 0
+
+    assert not any(line.get("event") == "embedded_postgres_started" for line in served.lines)
+
+
+@pytest.mark.parametrize(
+    ("variables", "message"),
+    [
+        ({"PORT": "eighty"}, "configuration error: PORT is invalid: Expected `int`, got `str`\n"),
+        ({"APP_ENV": "production"}, "configuration error: DATABASE_URL is required when APP_ENV=production\n"),
+    ],
+)
+def test_bad_configuration_stops_with_one_line_naming_the_variable(variables: dict[str, str], message: str) -> None:
+    result = subprocess.run(  # noqa: S603
+        [API, "serve"], env=clean_environment(**variables), capture_output=True, timeout=60, check=False
+    )
+
+    assert result.returncode == 2
+    assert result.stderr.decode() == message
+
+
+def test_migrate_check_reports_pending_and_migrate_applies_them(empty_database_url: str) -> None:
+    environment = clean_environment(DATABASE_URL=empty_database_url)
+
+    def run(*args: str) -> subprocess.CompletedProcess[bytes]:
+        return subprocess.run([API, *args], env=environment, capture_output=True, timeout=60, check=False)  # noqa: S603
+
+    pending = run("migrate", "--check")
+    assert pending.returncode == 1
+    assert b"pending: 0001_shared_functions.sql" in pending.stdout
+    assert run("migrate").returncode == 0
+    assert run("migrate", "--check").returncode == 0
+
+
+def test_the_committed_openapi_snapshot_matches_the_code() -> None:
+    committed = (PROJECT_ROOT / "openapi.json").read_bytes()
+
+    assert openapi_document(base_settings()) == committed, (
+        "openapi.json is out of date: run `uv run api openapi` and commit the result"
+    )
+
+
+def test_openapi_command_writes_the_document() -> None:
+    result = subprocess.run(  # noqa: S603
+        [API, "openapi", "--output", "-"], env=clean_environment(), capture_output=True, timeout=60, check=True
+    )
+
+    assert msgspec.json.decode(result.stdout)["openapi"].startswith("3.1")
