@@ -1,10 +1,10 @@
 """The composition root: the one place where the application is assembled.
 
 `create_app(settings)` builds the Litestar app from explicit parts: the feature routers,
-the kernel's dependencies, problem-details mapping, strict bodies, the request-context
-edge and the lifespan. It has no side effects on the process (no logging setup, no
-environment reads), so tests build apps with their own settings, and even their own
-feature list. `app_from_env()` is the process entry point that Granian calls.
+the kernel's dependencies, problem-details mapping, strict bodies, rate limits, metrics,
+CORS, the edge middleware and the lifespan. It has no side effects on the process (no
+logging setup, no environment reads), so tests build apps with their own settings, and
+even their own feature list. `app_from_env()` is the process entry point Granian calls.
 """
 
 from __future__ import annotations
@@ -13,17 +13,30 @@ import sys
 from collections.abc import Sequence
 
 from litestar import Litestar, Router
+from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
 from litestar.openapi.spec import Tag
 from litestar.types import ControllerRouterHandler
 
-from src.core.api_docs import docs_router, openapi_config
+from src.core.api_docs import SCHEMA_PATH, docs_router, openapi_config
 from src.core.body import StrictJsonBodies
+from src.core.client_address import ClientAddressResolver
 from src.core.dependencies import KERNEL_DEPENDENCIES
-from src.core.lifespan import build_lifespan
+from src.core.edge import REQUEST_ID_HEADER, EdgeMiddleware
+from src.core.lifespan import build_lifespan, resources_from
 from src.core.logging import configure_logging
+from src.core.metrics import prometheus_config
+from src.core.metrics_endpoint import metrics_route
 from src.core.problems import problem_handlers
-from src.core.request_context import RequestContextMiddleware
+from src.core.rate_limit import (
+    DEFAULT_POLICY,
+    SKIP_OPT_KEY,
+    PolicyRateLimitConfig,
+    PolicyRateLimitMiddleware,
+    RateCounter,
+    RatePolicy,
+    identify_by_address,
+)
 from src.core.settings import Settings, SettingsError, load_settings
 from src.features import health
 
@@ -42,8 +55,54 @@ _TAGS = [
 _DESCRIPTION = (
     "An avatar gallery: sign up, create avatars, browse, like, and subscribe webhooks.\n\n"
     "Every error is an RFC 9457 `application/problem+json` body with a stable `code` "
-    "and the `request_id` to quote when reporting it."
+    "and the `request_id` to quote when reporting it. Every endpoint but the probes is "
+    "rate limited and says so in `RateLimit-*` headers."
 )
+# Headers a browser client may send, and may read, across origins.
+_CORS_ALLOW_HEADERS = ["Authorization", "Content-Type", "Idempotency-Key", "If-Match", "If-None-Match", "X-Request-ID"]
+_CORS_EXPOSE_HEADERS = [
+    REQUEST_ID_HEADER,
+    "Location",
+    "ETag",
+    "Retry-After",
+    "Idempotent-Replayed",
+    "RateLimit",
+    "RateLimit-Policy",
+    "RateLimit-Limit",
+    "RateLimit-Remaining",
+    "RateLimit-Reset",
+]
+
+
+def _rate_counter(app: Litestar) -> RateCounter | None:
+    resources = resources_from(app.state)
+    return resources.rate_counter if resources is not None else None
+
+
+def _rate_limits(settings: Settings) -> PolicyRateLimitConfig:
+    default = RatePolicy.parse(DEFAULT_POLICY, settings.rate_limit_default)
+    return PolicyRateLimitConfig(
+        rate_limit=(default.unit, default.limit),
+        policies={"default": default, "auth": RatePolicy.parse("auth", settings.rate_limit_auth)},
+        identifier_for_request=identify_by_address,
+        exclude=[f"^{SCHEMA_PATH}"],
+        exclude_opt_key=SKIP_OPT_KEY,
+        middleware_class=PolicyRateLimitMiddleware,
+        counter_for=_rate_counter,
+    )
+
+
+def _cors(settings: Settings) -> CORSConfig | None:
+    if not settings.cors_allow_origins:
+        return None
+    return CORSConfig(
+        allow_origins=list(settings.cors_allow_origins),
+        allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+        allow_headers=_CORS_ALLOW_HEADERS,
+        expose_headers=_CORS_EXPOSE_HEADERS,
+        allow_credentials=settings.cors_allow_credentials,
+        max_age=settings.cors_max_age,
+    )
 
 
 def create_app(
@@ -52,25 +111,35 @@ def create_app(
     features: Sequence[ControllerRouterHandler] = FEATURES,
     operations: Sequence[ControllerRouterHandler] = OPERATIONS,
 ) -> Litestar:
+    middleware = [prometheus_config.middleware]
+    if settings.rate_limit_enabled:
+        middleware.append(_rate_limits(settings).middleware)
     app = Litestar(
         route_handlers=[
             *operations,
+            metrics_route,
             docs_router,
             Router(path=API_PREFIX, route_handlers=list(features)),
         ],
+        middleware=middleware,
         lifespan=[build_lifespan(settings)],
         dependencies=dict(KERNEL_DEPENDENCIES),
         exception_handlers=problem_handlers(settings),
         before_request=StrictJsonBodies(),
         request_max_body_size=settings.max_request_body_bytes,
+        cors_config=_cors(settings),
         openapi_config=openapi_config(description=_DESCRIPTION, tags=_TAGS, security_schemes={}),
         logging_config=None,  # structlog is configured by the process entry point
         debug=settings.debug,
         state=State(),
     )
     # Wrap Litestar's whole handler, not single routes: route middleware never sees
-    # requests that match no route, and those need a request id and a log line too.
-    app.asgi_handler = RequestContextMiddleware(app.asgi_handler)
+    # requests that match no route, and those need a request id, headers and a log line.
+    app.asgi_handler = EdgeMiddleware(
+        app.asgi_handler,
+        client_addresses=ClientAddressResolver(settings.trusted_proxies),
+        hsts_max_age=settings.hsts_max_age,
+    )
     return app
 
 

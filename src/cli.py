@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import shutil
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -36,12 +37,40 @@ def _database_url(settings: Settings) -> str:
     return dsn
 
 
+# Named here rather than imported from src.core.metrics: prometheus_client picks its mode
+# when first imported, so this process must not import it before the variable is set
+# (Granian forks the workers from it).
+MULTIPROCESS_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
+
+
+# Granian's own records go through our root handler (JSON in production), not its format.
+_GRANIAN_LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "loggers": {
+        "_granian": {"handlers": [], "propagate": True},
+        "granian.access": {"handlers": [], "propagate": True},
+    },
+}
+
+
+def _prepare_metrics_directory(settings: Settings) -> None:
+    """Prometheus multiprocess mode: every worker writes its samples to one directory, and a
+    scrape answered by any worker aggregates them. It must be empty when workers start."""
+    configured = os.environ.get(MULTIPROCESS_DIR_VARIABLE)
+    directory = Path(configured) if configured else settings.data_dir / "prometheus"
+    shutil.rmtree(directory, ignore_errors=True)
+    directory.mkdir(parents=True)
+    os.environ[MULTIPROCESS_DIR_VARIABLE] = str(directory)
+
+
 def _serve(settings: Settings, _: argparse.Namespace) -> int:
     from granian import Granian  # noqa: PLC0415 - only this command needs the server
     from granian.constants import Interfaces, Loops  # noqa: PLC0415
 
     # Workers are separate processes that read their settings from the environment.
     os.environ["DATABASE_URL"] = _database_url(settings)
+    _prepare_metrics_directory(settings)
     server = Granian(
         "src.app:app_from_env",
         factory=True,
@@ -51,6 +80,7 @@ def _serve(settings: Settings, _: argparse.Namespace) -> int:
         workers=settings.workers,
         loop=Loops.uvloop,
         log_access=False,  # our own access log line carries the route and request id
+        log_dictconfig=_GRANIAN_LOGGING,
         workers_kill_timeout=max(1, round(settings.shutdown_timeout)),
         respawn_failed_workers=True,
     )

@@ -16,8 +16,10 @@ import asyncpg
 import httpx
 import pytest
 from litestar import Litestar
+from redis.asyncio import Redis
 
 from src.app import create_app
+from src.core.ids import new_id
 from src.core.logging import configure_logging
 from src.core.migrations import apply_migrations, discover_migrations
 from src.core.settings import Settings
@@ -30,6 +32,7 @@ from tests.support.databases import (
 )
 from tests.support.http import running_app
 from tests.support.logs import LogSink
+from tests.support.redis import redis_server_url
 
 _LOG_SINK = LogSink()
 
@@ -123,3 +126,28 @@ async def empty_database_url(postgres: PostgresServer) -> AsyncIterator[str]:
     dsn = await create_database(postgres.admin_dsn, name)
     yield dsn
     await drop_database(postgres.admin_dsn, name)
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[str | None]:
+    with redis_server_url() as url:
+        yield url
+
+
+@pytest.fixture
+def redis_key_prefix() -> str:
+    return f"avatar-test-{new_id().hex}:"
+
+
+@pytest.fixture
+async def redis_url(redis_server: str | None, redis_key_prefix: str) -> AsyncIterator[str]:
+    """A real Redis; the test uses `redis_key_prefix`, and its keys are removed after."""
+    if redis_server is None:
+        pytest.skip("needs Redis: set TEST_REDIS_URL or install redis-server")
+    yield redis_server
+    client = Redis.from_url(redis_server)
+    try:
+        async for key in client.scan_iter(match=f"{redis_key_prefix}*"):
+            await client.delete(key)
+    finally:
+        await client.aclose()

@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 import msgspec
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from src.cli import openapi_document
 from src.core.settings import PROJECT_ROOT
@@ -32,7 +33,7 @@ def free_port() -> int:
 
 def clean_environment(**variables: str) -> dict[str, str]:
     """The caller's environment without any of our settings, plus `variables`."""
-    ours = {"DATABASE_URL", "APP_ENV", "PORT", "HOST", "DATA_DIR", "LOG_FORMAT", "WORKERS"}
+    ours = {"DATABASE_URL", "APP_ENV", "PORT", "HOST", "DATA_DIR", "LOG_FORMAT", "WORKERS", "PROMETHEUS_MULTIPROC_DIR"}
     environment = {key: value for key, value in os.environ.items() if key not in ours}
     return {**environment, "LOG_FORMAT": "json", **variables}
 
@@ -156,3 +157,28 @@ def test_openapi_command_writes_the_document() -> None:
     )
 
     assert msgspec.json.decode(result.stdout)["openapi"].startswith("3.1")
+
+
+def test_metrics_aggregate_every_worker(database_url: str, tmp_path: Path) -> None:
+    environment = clean_environment(
+        DATABASE_URL=database_url, WORKERS="2", DB_POOL_MAX_SIZE="4", DATA_DIR=str(tmp_path)
+    )
+    with serve(environment) as served:
+        served.wait_for_event("startup_complete")
+        served.wait_for_event("startup_complete")  # one line per worker
+        for _ in range(30):
+            with httpx.Client() as fresh_connection:  # spread over workers
+                fresh_connection.get(f"{served.url}/health/live")
+        scrapes = [httpx.get(f"{served.url}/metrics").text for _ in range(4)]
+        assert served.stop() == 0
+
+    for scrape in scrapes:
+        samples = {
+            (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+            for family in text_string_to_metric_families(scrape)
+            for sample in family.samples
+        }
+        live = ("method", "GET"), ("path", "/health/live"), ("status_code", "200")
+        assert samples[("avatar_api_requests_total", (("app_name", "avatar_api"), *live))] == 30
+        # Each worker reports its own pool: the sum covers both.
+        assert samples[("avatar_api_db_pool_connections", (("state", "max"),))] == 8

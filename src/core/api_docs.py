@@ -91,7 +91,11 @@ async def docs_asset(name: FromPath[str]) -> File:
     return File(_swagger_ui_directory() / name, media_type=media_type, content_disposition_type="inline")
 
 
-docs_router = Router(path=DOCS_PATH, route_handlers=[docs_page, docs_start_script, docs_asset])
+docs_router = Router(
+    path=DOCS_PATH,
+    route_handlers=[docs_page, docs_start_script, docs_asset],
+    opt={"skip_rate_limit": True},
+)
 
 
 def openapi_config(

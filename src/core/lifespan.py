@@ -10,6 +10,7 @@ the pool, each bounded by a timeout.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from typing import Final
@@ -18,13 +19,17 @@ import aiohttp
 import asyncpg
 from litestar import Litestar
 from litestar.datastructures import State
+from redis.asyncio import Redis
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_exponential
 
 from src.core.background import BackgroundTasks
 from src.core.database import DATABASE_UNAVAILABLE_ERRORS, Connection, Database, create_pool, redact_dsn
 from src.core.http_client import create_http_client
 from src.core.logging import get_logger
+from src.core.metrics import forget_dead_workers, record_pool
 from src.core.migrations import Migration, apply_migrations, discover_migrations
+from src.core.rate_limit import MemoryRateCounter, RateCounter, RedisRateCounter
+from src.core.redis import create_redis
 from src.core.settings import Settings, SettingsError
 
 __all__ = ("Resources", "build_lifespan", "resources_from")
@@ -32,13 +37,14 @@ __all__ = ("Resources", "build_lifespan", "resources_from")
 log = get_logger(component="lifespan")
 
 _STATE_KEY: Final = "resources"
+_POOL_METRICS_INTERVAL: Final = 5.0
 _RETRYABLE_CONNECT_ERRORS: Final[tuple[type[Exception], ...]] = (OSError, TimeoutError, *DATABASE_UNAVAILABLE_ERRORS)
 
 
 class Resources:
     """Everything a worker shares between requests. Created once, at start-up."""
 
-    __slots__ = ("database", "http", "migrations", "settings", "tasks")
+    __slots__ = ("database", "http", "migrations", "rate_counter", "redis", "settings", "tasks")
 
     def __init__(
         self,
@@ -48,12 +54,16 @@ class Resources:
         http: aiohttp.ClientSession,
         tasks: BackgroundTasks,
         migrations: tuple[Migration, ...],
+        redis: Redis | None,
+        rate_counter: RateCounter,
     ) -> None:
         self.settings = settings
         self.database = database
         self.http = http
         self.tasks = tasks
         self.migrations = migrations
+        self.redis = redis
+        self.rate_counter = rate_counter
 
 
 def resources_from(state: State) -> Resources | None:
@@ -95,6 +105,13 @@ async def _prepare_database(settings: Settings, dsn: str, migrations: tuple[Migr
         await connection.close(timeout=settings.db_connect_timeout)
 
 
+async def _record_pool_every(database: Database, seconds: float) -> None:
+    """Keeps this worker's pool gauges fresh for scrapes answered by another worker."""
+    while True:
+        record_pool(database)
+        await asyncio.sleep(seconds)
+
+
 def build_lifespan(settings: Settings) -> Callable[[Litestar], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -114,10 +131,26 @@ def build_lifespan(settings: Settings) -> Callable[[Litestar], AbstractAsyncCont
             stack.push_async_callback(database.close, half_grace)
             http = create_http_client(settings)
             stack.push_async_callback(http.close)
+            redis = create_redis(settings, settings.redis_url) if settings.redis_url else None
+            if redis is not None:
+                stack.push_async_callback(redis.aclose)
+            rate_counter: RateCounter = (
+                RedisRateCounter(redis, key_prefix=settings.redis_key_prefix, fallback=MemoryRateCounter())
+                if redis is not None
+                else MemoryRateCounter()
+            )
             tasks = BackgroundTasks()
             stack.push_async_callback(tasks.shutdown, half_grace)
+            forget_dead_workers()
+            tasks.spawn(_record_pool_every(database, _POOL_METRICS_INTERVAL), name="pool-metrics")
             app.state[_STATE_KEY] = Resources(
-                settings=settings, database=database, http=http, tasks=tasks, migrations=migrations
+                settings=settings,
+                database=database,
+                http=http,
+                tasks=tasks,
+                migrations=migrations,
+                redis=redis,
+                rate_counter=rate_counter,
             )
             stack.callback(app.state.pop, _STATE_KEY, None)
             log.info(

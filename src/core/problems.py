@@ -21,15 +21,17 @@ from typing import Any, Final
 import msgspec
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec import Example
 from litestar.types import ExceptionHandlersMap
 
 from src.core.database import DATABASE_UNAVAILABLE_ERRORS
+from src.core.edge import current_request_id
 from src.core.errors import DomainError, FieldError, InvalidInput, ServiceUnavailable
 from src.core.logging import get_logger
-from src.core.request_context import current_request_id
 from src.core.settings import Settings
 
-__all__ = ("PROBLEM_MEDIA_TYPE", "Problem", "problem_handlers", "problem_type")
+__all__ = ("PROBLEM_MEDIA_TYPE", "Problem", "problem_handlers", "problem_response", "problem_responses", "problem_type")
 
 log = get_logger(component="problems")
 
@@ -99,6 +101,51 @@ def _response(
         errors=errors,
     )
     return Response(problem, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
+
+
+# How each status is documented in OpenAPI, with an example body's code and detail.
+_DOCUMENTED: Final[Mapping[int, tuple[str, str, str]]] = {
+    400: ("Invalid input: the errors name each field", "validation_failed", "Expected `str` of length <= 50"),
+    401: ("Missing or invalid bearer token", "unauthorized", "The access token has expired."),
+    403: ("Authenticated, but not allowed", "forbidden", "Only the owner may change this."),
+    404: ("No such resource", "not_found", "Nothing is found at /api/v1/..."),
+    409: ("Conflicts with the current state", "conflict", "The request conflicts with the current state."),
+    412: ("If-Match precondition failed", "precondition_failed", "The resource changed since it was read."),
+    413: ("Request body too large", "payload_too_large", "The request body is larger than this endpoint accepts."),
+    415: ("Body is not application/json", "unsupported_media_type", "Send the body as application/json."),
+    422: ("Idempotency key reused with another body", "idempotency_key_reused", "That key was used for another body."),
+    429: ("Rate limit exceeded; see Retry-After", "rate_limited", "Too many requests: 300 per 60 s."),
+    500: ("Unexpected error; nothing internal is disclosed", "internal_error", "The server could not complete it."),
+    503: ("A dependency is unavailable; see Retry-After", "database_unavailable", "The database is unavailable."),
+}
+# What any API route can answer, whatever it does.
+_ALWAYS: Final = (429, 500, 503)
+
+
+def problem_response(status: int) -> ResponseSpec:
+    """The OpenAPI response for one problem status, with an example body."""
+    description, code, detail = _DOCUMENTED[status]
+    example = {
+        "type": problem_type(code),
+        "title": _phrase(status),
+        "status": status,
+        "detail": detail,
+        "instance": "/api/v1/avatars",
+        "code": code,
+        "request_id": "01a20162-e971-7723-8378-04e487d87a8f",
+    }
+    return ResponseSpec(
+        data_container=Problem,
+        media_type=PROBLEM_MEDIA_TYPE,
+        description=description,
+        generate_examples=False,
+        examples=[Example(summary=code, value=example)],
+    )
+
+
+def problem_responses(*statuses: int) -> dict[int, ResponseSpec]:
+    """OpenAPI responses for the problems an API route can return: `statuses` plus 429, 500, 503."""
+    return {status: problem_response(status) for status in sorted({*statuses, *_ALWAYS})}
 
 
 def _phrase(status: int) -> str:

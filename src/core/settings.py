@@ -10,14 +10,16 @@ the environment.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
+from ipaddress import ip_network
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self
 
 import msgspec
 from msgspec import Meta
 
-__all__ = ("PROJECT_ROOT", "Settings", "SettingsError", "load_settings")
+__all__ = ("PROJECT_ROOT", "WINDOW_SECONDS", "Settings", "SettingsError", "load_settings")
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -27,6 +29,10 @@ type LogLevel = Literal["debug", "info", "warning", "error"]
 type PositiveInt = Annotated[int, Meta(ge=1)]
 type Seconds = Annotated[float, Meta(gt=0, le=3600)]
 type Port = Annotated[int, Meta(ge=1, le=65535)]
+# "<requests>/<second|minute|hour|day>", e.g. "300/minute".
+type RateSpec = Annotated[str, Meta(pattern=r"^[1-9][0-9]{0,6}/(second|minute|hour|day)$")]
+
+WINDOW_SECONDS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
 
 
 class SettingsError(Exception):
@@ -71,6 +77,31 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     http_client_max_connections: PositiveInt = 100
     http_client_max_connections_per_host: PositiveInt = 10
 
+    # --- Redis / Valkey (optional): shared rate-limit counters across workers/instances -
+    redis_url: str | None = None
+    redis_timeout: Annotated[float, Meta(gt=0, le=10)] = 0.25
+    # Namespaces every key, so environments or services can share one Redis.
+    redis_key_prefix: Annotated[str, Meta(min_length=1, max_length=64)] = "avatar-api:"
+    # Whether readiness fails while Redis is down. Off by default: rate limiting falls
+    # back to per-worker counters, so an instance without Redis can still serve.
+    readiness_requires_redis: bool = False
+
+    # --- rate limits -----------------------------------------------------------------
+    rate_limit_enabled: bool = True
+    rate_limit_default: RateSpec = "300/minute"
+    # The strict policy that sign-up and login opt into.
+    rate_limit_auth: RateSpec = "10/minute"
+    # Proxies whose X-Forwarded-For is believed (CIDRs, comma-separated). Empty: the
+    # client address is the TCP peer, and X-Forwarded-For is ignored.
+    trusted_proxies: tuple[str, ...] = ()
+
+    # --- browsers --------------------------------------------------------------------
+    # Origins allowed by CORS (comma-separated, exact). Empty: no CORS headers at all.
+    cors_allow_origins: tuple[str, ...] = ()
+    cors_allow_credentials: bool = False
+    cors_max_age: Annotated[int, Meta(ge=0, le=86_400)] = 600
+    hsts_max_age: Annotated[int, Meta(ge=0, le=63_072_000)] = 31_536_000
+
     # --- the HTTP edge -----------------------------------------------------------------
     readiness_timeout: Seconds = 1.0
     # Seconds a client is told to wait (Retry-After) when a dependency is unavailable.
@@ -109,7 +140,10 @@ def _convert(field: msgspec.structs.FieldInfo, raw: str) -> Any:
     # Empty means "unset" for optional values, so `DATABASE_URL=` in an env file is not a URL.
     if raw == "" and field.default is None:
         return None
-    return msgspec.convert(raw, type=field.type, strict=False, dec_hook=_decode_extra_types)
+    value: Any = raw
+    if isinstance(field.default, tuple):  # list settings are comma-separated
+        value = [item.strip() for item in raw.split(",") if item.strip()]
+    return msgspec.convert(value, type=field.type, strict=False, dec_hook=_decode_extra_types)
 
 
 def _decode_extra_types(type_: type, value: Any) -> Any:
@@ -122,7 +156,19 @@ def _check_rules(settings: Settings) -> None:
     """Rules that involve more than one variable, and what production refuses."""
     if settings.db_pool_min_size > settings.db_pool_max_size:
         raise SettingsError("DB_POOL_MIN_SIZE must not be greater than DB_POOL_MAX_SIZE")
+    if "*" in settings.cors_allow_origins and settings.cors_allow_credentials:
+        raise SettingsError("CORS_ALLOW_ORIGINS=* cannot be combined with CORS_ALLOW_CREDENTIALS=true")
+    for origin in settings.cors_allow_origins:
+        if origin != "*" and not re.fullmatch(r"https?://[^/\s]+", origin):
+            raise SettingsError(f"CORS_ALLOW_ORIGINS has {origin!r}: use scheme://host[:port], with no path")
+    for network in settings.trusted_proxies:
+        try:
+            ip_network(network, strict=False)
+        except ValueError:
+            raise SettingsError(f"TRUSTED_PROXIES has {network!r}, which is not an address or CIDR") from None
     if settings.is_production:
+        if any(ip_network(n, strict=False).prefixlen == 0 for n in settings.trusted_proxies):
+            raise SettingsError("TRUSTED_PROXIES must not trust every address when APP_ENV=production")
         if not settings.database_url:
             raise SettingsError("DATABASE_URL is required when APP_ENV=production")
         if settings.debug:

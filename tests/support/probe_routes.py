@@ -97,6 +97,16 @@ async def outbound(url: FromQuery[str], http: NamedDependency[aiohttp.ClientSess
         return Outcome(value=response.status)
 
 
+@get("/strict", opt={"rate_limit": "auth"})
+async def strict_policy() -> Outcome:
+    return Outcome(value=1)
+
+
+@get("/own-csp", response_headers={"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'"})
+async def own_csp() -> Outcome:
+    return Outcome(value=1)
+
+
 @get("/log")
 async def log_inside_request() -> Outcome:
     log.info("probe_event", detail="inside the request")
@@ -117,5 +127,7 @@ probe_router = Router(
         insert_row,
         outbound,
         log_inside_request,
+        strict_policy,
+        own_csp,
     ],
 )

@@ -22,5 +22,7 @@ router = Router(
     tags=["health"],
     # Probes must never be answered from a cache.
     cache_control=CacheControlHeader(no_store=True),
+    # Orchestrators probe often and from few addresses: never rate limited.
+    opt={"skip_rate_limit": True},
     route_handlers=[check_liveness_route, check_readiness_route, check_startup_route],
 )

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from litestar import get
 
+from src.core.problems import problem_response
 from src.features.health.check_liveness.schema import LivenessResponse
 
 __all__ = ("check_liveness_route",)
@@ -14,6 +15,7 @@ _ALIVE = LivenessResponse()
     operation_id="checkLiveness",
     summary="Liveness probe",
     description="200 while the process can answer. Touches no dependency.",
+    responses={500: problem_response(500)},
 )
 async def check_liveness_route() -> LivenessResponse:
     return _ALIVE

@@ -5,6 +5,7 @@ from litestar.datastructures import State
 from litestar.openapi.datastructures import ResponseSpec
 
 from src.core.lifespan import resources_from
+from src.core.problems import problem_response
 from src.features.health.check_startup.schema import StartupResponse
 
 __all__ = ("check_startup_route",)
@@ -18,7 +19,10 @@ _STARTING = StartupResponse(status="starting")
     operation_id="checkStartup",
     summary="Start-up probe",
     description="200 once this worker has opened its database pool and applied migrations; 503 before.",
-    responses={503: ResponseSpec(data_container=StartupResponse, description="Still starting")},
+    responses={
+        500: problem_response(500),
+        503: ResponseSpec(data_container=StartupResponse, description="Still starting"),
+    },
 )
 async def check_startup_route(state: State) -> Response[StartupResponse]:
     if resources_from(state) is None:

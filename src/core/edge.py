@@ -1,0 +1,136 @@
+"""The edge: what every response gets, whichever route (or none) answered it.
+
+`EdgeMiddleware` wraps Litestar's whole ASGI handler (see `src.app`), not single routes,
+so it also sees requests that match no route (404/405), CORS preflights, and responses
+produced by exception handlers. For each HTTP request it:
+
+- accepts a sane `X-Request-ID` or makes a new UUID v7, echoes it on the response, and
+  binds it into structlog's contextvars (every log line of the request carries it) and
+  into `current_request_id()` (problem bodies, outbound calls);
+- resolves the client address once (proxy-aware, see `core.client_address`) into
+  `request.state.client_address`;
+- adds the security headers, errors included: HSTS, nosniff, `X-Frame-Options: DENY`,
+  `Referrer-Policy`, and a `Content-Security-Policy` of `default-src 'none'` (the docs
+  page gets one that lets it run; a route that sets its own CSP keeps it);
+- writes one access log line: method, route template, status, duration, client;
+- counts requests that matched no route (route metrics cannot see them).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from contextvars import ContextVar
+from typing import Final, cast
+
+import structlog
+from litestar.enums import ScopeType
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from src.core.client_address import ClientAddressResolver
+from src.core.ids import new_id
+from src.core.logging import get_logger
+from src.core.metrics import UNMATCHED_REQUESTS
+
+__all__ = ("DOCS_CSP", "REQUEST_ID_HEADER", "EdgeMiddleware", "current_request_id", "security_headers")
+
+REQUEST_ID_HEADER: Final = "x-request-id"
+_REQUEST_ID_HEADER_BYTES: Final = REQUEST_ID_HEADER.encode()
+# Printable, header- and log-safe, bounded: anything else is replaced, not trusted.
+_SANE_REQUEST_ID: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}")
+# nginx's convention for "the client went away before a response was sent".
+_CLIENT_CLOSED: Final = 499
+
+_CSP: Final = b"content-security-policy"
+API_CSP: Final = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+# Swagger UI: its script and styles come from this service; it styles elements inline.
+DOCS_CSP: Final = (
+    "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "connect-src 'self'; font-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+)
+_DOCS_PREFIX: Final = "/docs"
+
+_request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
+access_log = get_logger(component="access")
+
+
+def current_request_id() -> str | None:
+    return _request_id.get()
+
+
+def _incoming_request_id(scope: Scope) -> str | None:
+    for name, value in scope["headers"]:
+        if name == _REQUEST_ID_HEADER_BYTES:
+            candidate = value.decode("latin-1")
+            return candidate if _SANE_REQUEST_ID.fullmatch(candidate) else None
+    return None
+
+
+def security_headers(hsts_max_age: int) -> tuple[tuple[bytes, bytes], ...]:
+    headers = [
+        (b"x-content-type-options", b"nosniff"),
+        (b"x-frame-options", b"DENY"),
+        (b"referrer-policy", b"no-referrer"),
+        (b"cross-origin-opener-policy", b"same-origin"),
+    ]
+    if hsts_max_age:
+        headers.append((b"strict-transport-security", f"max-age={hsts_max_age}; includeSubDomains".encode()))
+    return tuple(headers)
+
+
+class EdgeMiddleware:
+    __slots__ = ("_addresses", "_headers", "app")
+
+    def __init__(self, app: ASGIApp, *, client_addresses: ClientAddressResolver, hsts_max_age: int) -> None:
+        self.app = app
+        self._addresses = client_addresses
+        self._headers = security_headers(hsts_max_age)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != ScopeType.HTTP:
+            await self.app(scope, receive, send)
+            return
+
+        started = time.perf_counter()
+        request_id = _incoming_request_id(scope) or str(new_id())
+        request_id_token = _request_id.set(request_id)
+        log_tokens = structlog.contextvars.bind_contextvars(request_id=request_id)
+        client = self._addresses.resolve(scope)
+        scope["state"]["client_address"] = client
+        edge_headers = (*self._headers, (_REQUEST_ID_HEADER_BYTES, request_id.encode()))
+        csp = (DOCS_CSP if scope["path"].startswith(_DOCS_PREFIX) else API_CSP).encode()
+        status = 0
+
+        async def send_with_edge_headers(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = list(message.get("headers", ()))
+                if not any(name.lower() == _CSP for name, _ in headers):
+                    headers.append((_CSP, csp))
+                message["headers"] = [*headers, *edge_headers]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_edge_headers)
+        except Exception:
+            # Litestar answers every exception itself; reaching here means the response failed.
+            status = status or 500
+            raise
+        finally:
+            # Typed as always present, but absent when no route matched.
+            route = cast("str | None", scope.get("path_template"))
+            method = scope.get("method")
+            final_status = status or _CLIENT_CLOSED
+            if route is None:
+                UNMATCHED_REQUESTS.labels(method, final_status).inc()
+            access_log.info(
+                "request",
+                method=method,
+                route=route,
+                status=final_status,
+                duration_ms=round((time.perf_counter() - started) * 1000, 2),
+                client=client,
+            )
+            structlog.contextvars.reset_contextvars(**log_tokens)
+            _request_id.reset(request_id_token)

@@ -1,0 +1,46 @@
+"""`/metrics`: Prometheus text format, requests by route template, pool and edge counters."""
+
+from __future__ import annotations
+
+import httpx
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY
+from prometheus_client.parser import text_string_to_metric_families
+
+
+def value(scrape: str, name: str, **labels: str) -> float:
+    for family in text_string_to_metric_families(scrape):
+        for metric in family.samples:
+            if metric.name == name and all(metric.labels.get(k) == v for k, v in labels.items()):
+                return metric.value
+    return 0.0
+
+
+async def test_requests_are_counted_by_route_template_method_and_status(probe_client: httpx.AsyncClient) -> None:
+    labels = {"method": "GET", "path": "/api/v1/probe/query", "status_code": "200"}
+    before = REGISTRY.get_sample_value("avatar_api_requests_total", {**labels, "app_name": "avatar_api"}) or 0.0
+
+    for n in range(3):
+        await probe_client.get(f"/api/v1/probe/query?n={n}")
+    scrape = await probe_client.get("/metrics")
+
+    assert scrape.status_code == 200
+    assert scrape.headers["content-type"] == CONTENT_TYPE_LATEST
+    assert value(scrape.text, "avatar_api_requests_total", **labels) == before + 3
+    assert value(scrape.text, "avatar_api_request_duration_seconds_count", **labels) >= 3
+    assert "avatar_api_requests_in_progress" in scrape.text
+
+
+async def test_requests_matching_no_route_are_counted(client: httpx.AsyncClient) -> None:
+    before = REGISTRY.get_sample_value("avatar_api_unmatched_requests_total", {"method": "GET", "status_code": "404"})
+
+    await client.get("/wp-login.php")
+    scrape = (await client.get("/metrics")).text
+
+    assert value(scrape, "avatar_api_unmatched_requests_total", method="GET", status_code="404") == (before or 0) + 1
+
+
+async def test_pool_connections_are_reported(client: httpx.AsyncClient) -> None:
+    scrape = (await client.get("/metrics")).text
+
+    assert value(scrape, "avatar_api_db_pool_connections", state="max") >= 5
+    assert value(scrape, "avatar_api_db_pool_connections", state="open") >= 1
