@@ -2,14 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
 import subprocess
-import sys
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -20,68 +13,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from src.cli import openapi_document
 from src.core.settings import PROJECT_ROOT
 from tests.conftest import base_settings
-
-API = str(Path(sys.executable).parent / "api")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def clean_environment(**variables: str) -> dict[str, str]:
-    """The caller's environment without any of our settings, plus `variables`."""
-    ours = {"DATABASE_URL", "APP_ENV", "PORT", "HOST", "DATA_DIR", "LOG_FORMAT", "WORKERS", "PROMETHEUS_MULTIPROC_DIR"}
-    environment = {key: value for key, value in os.environ.items() if key not in ours}
-    return {**environment, "LOG_FORMAT": "json", **variables}
-
-
-class Served:
-    def __init__(self, process: subprocess.Popen[bytes], port: int) -> None:
-        self.process = process
-        self.url = f"http://127.0.0.1:{port}"
-        self.lines: list[dict[str, object]] = []
-
-    def wait_for_event(self, event: str, timeout: float = 60) -> dict[str, object]:
-        assert self.process.stdout is not None
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            raw = self.process.stdout.readline()
-            if not raw:
-                raise AssertionError(f"the server exited before logging {event!r}: {self.lines}")
-            if raw.startswith(b"{"):
-                record = msgspec.json.decode(raw)
-                self.lines.append(record)
-                if record.get("event") == event:
-                    return record  # type: ignore[no-any-return]
-        raise AssertionError(f"no {event!r} within {timeout} s")
-
-    def stop(self) -> int:
-        self.process.send_signal(signal.SIGTERM)
-        return self.process.wait(timeout=30)
-
-
-@contextmanager
-def serve(environment: dict[str, str]) -> Iterator[Served]:
-    port = free_port()
-    process = subprocess.Popen(  # noqa: S603 - our own console script
-        [API, "serve"],
-        env={**environment, "PORT": str(port)},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        cwd=PROJECT_ROOT,
-    )
-    served = Served(process, port)
-    try:
-        yield served
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-        if process.stdout is not None:
-            process.stdout.close()
+from tests.support.server import API, clean_environment, serve
 
 
 def test_serve_with_no_configuration_runs_on_an_embedded_database_that_survives_restarts(tmp_path: Path) -> None:

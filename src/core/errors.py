@@ -7,9 +7,10 @@ resource, a conflict), never to steer normal outcomes.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Annotated, ClassVar, Literal
 
 import msgspec
+from msgspec import Meta
 
 __all__ = (
     "Conflict",
@@ -17,6 +18,7 @@ __all__ = (
     "FieldError",
     "Forbidden",
     "InvalidInput",
+    "Location",
     "NotFound",
     "PreconditionFailed",
     "ServiceUnavailable",
@@ -25,12 +27,15 @@ __all__ = (
 )
 
 
+type Location = Literal["body", "query", "path", "header", "cookie"]
+
+
 class FieldError(msgspec.Struct, frozen=True):
     """One invalid input: where it is (`pointer`, in `location`) and what is wrong."""
 
-    pointer: str
-    detail: str
-    location: str = "body"
+    pointer: Annotated[str, Meta(description="JSON Pointer (URI fragment form) to the value, e.g. #/name")]
+    detail: Annotated[str, Meta(description="What is wrong with it")]
+    location: Annotated[Location, Meta(description="Where the value was sent")] = "body"
 
 
 class DomainError(Exception):

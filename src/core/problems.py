@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from http import HTTPStatus
-from typing import Any, Final
+from typing import Annotated, Any, Final, get_args
 
 import msgspec
 from litestar import Request, Response
@@ -24,10 +24,11 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import Example
 from litestar.types import ExceptionHandlersMap
+from msgspec import Meta
 
 from src.core.database import DATABASE_UNAVAILABLE_ERRORS
 from src.core.edge import current_request_id
-from src.core.errors import DomainError, FieldError, InvalidInput, ServiceUnavailable
+from src.core.errors import DomainError, FieldError, InvalidInput, Location, ServiceUnavailable
 from src.core.logging import get_logger
 from src.core.settings import Settings
 
@@ -55,6 +56,7 @@ _CODES: Final[Mapping[int, str]] = {
     500: "internal_error",
     503: "service_unavailable",
 }
+_LOCATIONS: Final = frozenset(get_args(Location.__value__))
 _LITESTAR_KEY_PATH = re.compile(r"[.\[\]]+")
 # Details that only repeat the status phrase (Litestar still uses some RFC 7231 names).
 _GENERIC_DETAILS: Final = frozenset(
@@ -63,17 +65,19 @@ _GENERIC_DETAILS: Final = frozenset(
 _MISSING_PARAMETER = re.compile(r"Missing required (\w+) parameter '([^']+)'")
 
 
-class Problem(msgspec.Struct, omit_defaults=True, kw_only=True):
+class Problem(msgspec.Struct, kw_only=True):
     """An RFC 9457 problem details object, with this service's extension members."""
 
-    type: str
-    title: str
-    status: int
-    detail: str
-    instance: str
-    code: str
-    request_id: str
-    errors: tuple[FieldError, ...] = ()
+    type: Annotated[str, Meta(description="URI reference identifying the problem type: /problems/<code>")]
+    title: Annotated[str, Meta(description="Short summary of the problem type")]
+    status: Annotated[int, Meta(description="The HTTP status code")]
+    detail: Annotated[str, Meta(description="What went wrong with this request, for humans")]
+    instance: Annotated[str, Meta(description="The request path")]
+    code: Annotated[str, Meta(description="Stable, machine-readable code: branch on this, not on detail")]
+    request_id: Annotated[str, Meta(description="The request's id (also X-Request-ID); quote it in reports")]
+    # Present only for invalid input. UNSET (not an empty default) so the schema does not
+    # advertise a default that generators would turn into an always-present field.
+    errors: tuple[FieldError, ...] | msgspec.UnsetType = msgspec.UNSET
 
 
 def problem_type(code: str) -> str:
@@ -98,7 +102,7 @@ def _response(
         instance=request.url.path,
         code=code,
         request_id=current_request_id() or "",
-        errors=errors,
+        errors=errors or msgspec.UNSET,
     )
     return Response(problem, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
 
@@ -162,7 +166,9 @@ def _litestar_field_errors(exc: ValidationException) -> tuple[FieldError, ...]:
         if (missing := _MISSING_PARAMETER.match(exc.detail)) is not None:
             location, name = missing.groups()
             return (
-                FieldError(pointer=f"#/{name}", detail=f"Missing required {location} parameter", location=location),
+                FieldError(
+                    pointer=f"#/{name}", detail=f"Missing required {location} parameter", location=_location(location)
+                ),
             )
         return ()
     errors: list[FieldError] = []
@@ -172,11 +178,15 @@ def _litestar_field_errors(exc: ValidationException) -> tuple[FieldError, ...]:
         key = str(item.get("key", ""))
         path = "/".join(part for part in _LITESTAR_KEY_PATH.split(key) if part)
         source = item.get("source") or "body"
-        location = str(getattr(source, "value", source))  # Litestar passes a ParamType enum
+        location = _location(str(getattr(source, "value", source)))  # Litestar passes a ParamType enum
         errors.append(
             FieldError(pointer=f"#/{path}" if path else "#", detail=str(item.get("message", "")), location=location)
         )
     return tuple(errors)
+
+
+def _location(value: str) -> Location:
+    return value if value in _LOCATIONS else "body"  # type: ignore[return-value]
 
 
 def problem_handlers(settings: Settings) -> ExceptionHandlersMap:

@@ -1,0 +1,86 @@
+"""The OpenAPI document is good enough to generate SDKs from: every operation is named,
+summarised, tagged, and documents its success and every problem it can return."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import msgspec
+import pytest
+
+from src.cli import openapi_document
+from tests.conftest import base_settings
+
+METHODS = {"get", "post", "put", "patch", "delete"}
+
+
+@pytest.fixture(scope="module")
+def document() -> dict[str, Any]:
+    decoded: dict[str, Any] = msgspec.json.decode(openapi_document(base_settings()))
+    return decoded
+
+
+def operations(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    return [
+        (method.upper(), path, operation)
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+        if method in METHODS
+    ]
+
+
+def test_it_is_openapi_3_1_with_a_title_and_version(document: dict[str, Any]) -> None:
+    assert document["openapi"].startswith("3.1")
+    assert document["info"]["title"]
+    assert document["info"]["version"]
+
+
+def test_operation_ids_are_unique_readable_camel_case(document: dict[str, Any]) -> None:
+    ids = [operation["operationId"] for _, _, operation in operations(document)]
+
+    assert len(ids) == len(set(ids))
+    assert all(re.fullmatch(r"[a-z][a-zA-Z]+", operation_id) for operation_id in ids), ids
+
+
+def test_every_operation_has_a_summary_and_a_feature_tag(document: dict[str, Any]) -> None:
+    known_tags = {tag["name"] for tag in document["tags"]}
+    for method, path, operation in operations(document):
+        assert operation.get("summary"), f"{method} {path} has no summary"
+        assert operation.get("tags"), f"{method} {path} has no tag"
+        assert set(operation["tags"]) <= known_tags, f"{method} {path} uses an undeclared tag"
+
+
+def test_every_operation_documents_success_and_problems(document: dict[str, Any]) -> None:
+    for method, path, operation in operations(document):
+        responses = operation["responses"]
+        assert any(status.startswith("2") for status in responses), f"{method} {path}: no success response"
+        assert "500" in responses, f"{method} {path}: 500 undocumented"
+        for status, response in responses.items():
+            if status.startswith(("4", "5")) and "application/problem+json" in response.get("content", {}):
+                schema = response["content"]["application/problem+json"]["schema"]
+                assert schema == {"$ref": "#/components/schemas/Problem"}, f"{method} {path} {status}"
+        if not path.startswith("/health"):
+            assert {"429", "500", "503"} <= responses.keys(), f"{method} {path}"
+
+
+def test_request_bodies_have_a_schema_and_an_example(document: dict[str, Any]) -> None:
+    schemas = document["components"]["schemas"]
+    for method, path, operation in operations(document):
+        body = operation.get("requestBody")
+        if body is None:
+            continue
+        schema = body["content"]["application/json"]["schema"]
+        name = schema["$ref"].rsplit("/", 1)[-1]
+        properties = schemas[name]["properties"]
+        assert all("examples" in spec or "example" in spec for spec in properties.values()), (
+            f"{method} {path}: give every field of {name} an example"
+        )
+        assert {"400", "413", "415"} <= operation["responses"].keys(), f"{method} {path}"
+
+
+def test_the_problem_schema_is_rfc_9457_plus_our_members(document: dict[str, Any]) -> None:
+    problem = document["components"]["schemas"]["Problem"]
+
+    assert set(problem["required"]) == {"type", "title", "status", "detail", "instance", "code", "request_id"}
+    assert "errors" in problem["properties"]
