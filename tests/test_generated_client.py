@@ -62,12 +62,12 @@ def operation(name: str) -> Any:
 
 
 def test_generated_client_reads_health_and_problem_details(sdk: ModuleType, live: Served) -> None:
-    client = sdk.Client(base_url=live.url, raise_on_unexpected_status=True)
     problem_model = importlib.import_module(f"{PACKAGE}.models").Problem
 
-    liveness = operation("health.check_liveness").sync(client=client)
-    readiness = operation("health.check_readiness").sync_detailed(client=client)
-    not_found = client.get_httpx_client().get("/api/v1/no-such-thing")
+    with sdk.Client(base_url=live.url, raise_on_unexpected_status=True) as client:
+        liveness = operation("health.check_liveness").sync(client=client)
+        readiness = operation("health.check_readiness").sync_detailed(client=client)
+        not_found = client.get_httpx_client().get("/api/v1/no-such-thing")
     problem = problem_model.from_dict(not_found.json())
 
     assert liveness.status == "ok"
