@@ -15,14 +15,16 @@ from collections.abc import Sequence
 from litestar import Litestar, Router
 from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
-from litestar.openapi.spec import Tag
+from litestar.openapi.spec import Reference, SecurityScheme, Tag
 from litestar.types import ControllerRouterHandler
 
 from src.core.api_docs import SCHEMA_PATH, docs_router, openapi_config
+from src.core.auth import identify_caller
 from src.core.body import StrictJsonBodies
 from src.core.client_address import ClientAddressResolver
 from src.core.dependencies import KERNEL_DEPENDENCIES
 from src.core.edge import REQUEST_ID_HEADER, EdgeMiddleware
+from src.core.jobs import PeriodicJob
 from src.core.lifespan import build_lifespan, resources_from
 from src.core.logging import configure_logging
 from src.core.metrics import prometheus_config
@@ -35,21 +37,24 @@ from src.core.rate_limit import (
     PolicyRateLimitMiddleware,
     RateCounter,
     RatePolicy,
-    identify_by_address,
 )
 from src.core.settings import Settings, SettingsError, load_settings
-from src.features import health
+from src.features import auth, health, users
 
-__all__ = ("API_PREFIX", "FEATURES", "OPERATIONS", "app_from_env", "create_app")
+__all__ = ("API_PREFIX", "FEATURES", "JOBS", "OPERATIONS", "app_from_env", "create_app")
 
 API_PREFIX = "/api/v1"
 
 # Routers served under /api/v1, one per feature.
-FEATURES: tuple[ControllerRouterHandler, ...] = ()
+FEATURES: tuple[ControllerRouterHandler, ...] = (auth.router, users.router)
 # Routers served at the root, outside the versioned API.
 OPERATIONS: tuple[ControllerRouterHandler, ...] = (health.router,)
+# Periodic background jobs, from the features that have any.
+JOBS: tuple[PeriodicJob, ...] = (*auth.JOBS,)
 
 _TAGS = [
+    Tag(name="auth", description="Sign up, log in, rotate tokens, manage sessions; the token signing keys."),
+    Tag(name="users", description="Your own account."),
     Tag(name="health", description="Probes for orchestrators and load balancers."),
 ]
 _DESCRIPTION = (
@@ -58,6 +63,14 @@ _DESCRIPTION = (
     "and the `request_id` to quote when reporting it. Every endpoint but the probes is "
     "rate limited and says so in `RateLimit-*` headers."
 )
+_SECURITY_SCHEMES: dict[str, SecurityScheme | Reference] = {
+    "BearerAuth": SecurityScheme(
+        type="http",
+        scheme="bearer",
+        bearer_format="JWT",
+        description="An access token from `POST /api/v1/auth/login` or `/refresh` (ES256, 15 minutes).",
+    )
+}
 # Headers a browser client may send, and may read, across origins.
 _CORS_ALLOW_HEADERS = ["Authorization", "Content-Type", "Idempotency-Key", "If-Match", "If-None-Match", "X-Request-ID"]
 _CORS_EXPOSE_HEADERS = [
@@ -84,7 +97,7 @@ def _rate_limits(settings: Settings) -> PolicyRateLimitConfig:
     return PolicyRateLimitConfig(
         rate_limit=(default.unit, default.limit),
         policies={"default": default, "auth": RatePolicy.parse("auth", settings.rate_limit_auth)},
-        identifier_for_request=identify_by_address,
+        identifier_for_request=identify_caller,
         exclude=[f"^{SCHEMA_PATH}"],
         exclude_opt_key=SKIP_OPT_KEY,
         middleware_class=PolicyRateLimitMiddleware,
@@ -110,6 +123,7 @@ def create_app(
     *,
     features: Sequence[ControllerRouterHandler] = FEATURES,
     operations: Sequence[ControllerRouterHandler] = OPERATIONS,
+    jobs: Sequence[PeriodicJob] = JOBS,
 ) -> Litestar:
     middleware = [prometheus_config.middleware]
     if settings.rate_limit_enabled:
@@ -122,13 +136,13 @@ def create_app(
             Router(path=API_PREFIX, route_handlers=list(features)),
         ],
         middleware=middleware,
-        lifespan=[build_lifespan(settings)],
+        lifespan=[build_lifespan(settings, jobs)],
         dependencies=dict(KERNEL_DEPENDENCIES),
         exception_handlers=problem_handlers(settings),
         before_request=StrictJsonBodies(),
         request_max_body_size=settings.max_request_body_bytes,
         cors_config=_cors(settings),
-        openapi_config=openapi_config(description=_DESCRIPTION, tags=_TAGS, security_schemes={}),
+        openapi_config=openapi_config(description=_DESCRIPTION, tags=_TAGS, security_schemes=_SECURITY_SCHEMES),
         logging_config=None,  # structlog is configured by the process entry point
         debug=settings.debug,
         state=State(),

@@ -20,6 +20,7 @@ from redis.asyncio import Redis
 
 from src.app import create_app
 from src.core.ids import new_id
+from src.core.keys import generate_private_key_pem
 from src.core.logging import configure_logging
 from src.core.migrations import apply_migrations, discover_migrations
 from src.core.settings import Settings
@@ -35,10 +36,12 @@ from tests.support.logs import LogSink
 from tests.support.redis import redis_server_url
 
 _LOG_SINK = LogSink()
+# One signing key for the whole session, as a deployment would configure it.
+TEST_SIGNING_KEY = generate_private_key_pem().decode()
 
 
 def base_settings(**changes: Any) -> Settings:
-    """Test settings: JSON logs (tests read them), short timeouts, small pools."""
+    """Test settings: JSON logs (tests read them), short timeouts, small pools, cheap hashes."""
     values: dict[str, Any] = {
         "app_env": "test",
         "log_format": "json",
@@ -47,6 +50,10 @@ def base_settings(**changes: Any) -> Settings:
         "db_pool_max_size": 5,
         "db_startup_timeout": 5.0,
         "shutdown_timeout": 4.0,
+        "jwt_private_key": TEST_SIGNING_KEY,
+        # Argon2id at its cheapest: the tests are about behaviour, not hash strength.
+        "password_hash_memory_kib": 8,
+        "password_hash_time_cost": 1,
     }
     values.update(changes)
     return Settings(**values)

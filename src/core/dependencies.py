@@ -6,6 +6,7 @@ Registered once on the app (`src.app`), declared by name in a route's signature:
     async def route(transaction: NamedDependency[Connection]) -> ...   # writes: one transaction
     async def route(database: NamedDependency[Database]) -> ...        # handlers that call the network
     async def route(http: NamedDependency[aiohttp.ClientSession]) -> ...
+    async def route(user: NamedDependency[Principal]) -> ...            # see core.auth
 
 `transaction` commits when the handler (and the response serialisation) succeeded and
 rolls back when anything raised; handlers never commit. A handler that makes an HTTP
@@ -21,11 +22,17 @@ import aiohttp
 from litestar.datastructures import State
 from litestar.di import Provide
 
+from src.core.auth import AUTH_DEPENDENCIES
 from src.core.background import BackgroundTasks
 from src.core.database import Connection, Database
 from src.core.errors import ServiceUnavailable
+from src.core.keys import SigningKeys
 from src.core.lifespan import Resources, resources_from
+from src.core.pagination import CursorCodec
+from src.core.passwords import PasswordHasher
+from src.core.rate_limit import RateCounter
 from src.core.settings import Settings
+from src.core.tokens import TokenService
 
 __all__ = ("KERNEL_DEPENDENCIES", "require_resources")
 
@@ -53,6 +60,26 @@ def provide_settings(state: State) -> Settings:
     return require_resources(state).settings
 
 
+def provide_tokens(state: State) -> TokenService:
+    return require_resources(state).tokens
+
+
+def provide_signing_keys(state: State) -> SigningKeys:
+    return require_resources(state).keys
+
+
+def provide_passwords(state: State) -> PasswordHasher:
+    return require_resources(state).passwords
+
+
+def provide_cursors(state: State) -> CursorCodec:
+    return require_resources(state).cursors
+
+
+def provide_rate_counter(state: State) -> RateCounter:
+    return require_resources(state).rate_counter
+
+
 async def provide_connection(state: State) -> AsyncGenerator[Connection]:
     async with require_resources(state).database.acquire() as connection:
         yield connection
@@ -68,6 +95,12 @@ KERNEL_DEPENDENCIES: Final[Mapping[str, Provide]] = {
     "http": Provide(provide_http, sync_to_thread=False),
     "tasks": Provide(provide_tasks, sync_to_thread=False),
     "settings": Provide(provide_settings, sync_to_thread=False),
+    "tokens": Provide(provide_tokens, sync_to_thread=False),
+    "passwords": Provide(provide_passwords, sync_to_thread=False),
+    "signing_keys": Provide(provide_signing_keys, sync_to_thread=False),
+    "cursors": Provide(provide_cursors, sync_to_thread=False),
+    "rate_counter": Provide(provide_rate_counter, sync_to_thread=False),
     "connection": Provide(provide_connection),
     "transaction": Provide(provide_transaction),
+    **AUTH_DEPENDENCIES,
 }

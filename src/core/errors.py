@@ -22,6 +22,7 @@ __all__ = (
     "NotFound",
     "PreconditionFailed",
     "ServiceUnavailable",
+    "TooManyRequests",
     "Unauthorized",
     "UnsupportedMediaType",
 )
@@ -94,6 +95,16 @@ class UnsupportedMediaType(DomainError):
     status = 415
     code = "unsupported_media_type"
     title = "Unsupported media type"
+
+
+class TooManyRequests(DomainError):
+    status = 429
+    code = "rate_limited"
+    title = "Too many requests"
+
+    def __init__(self, detail: str, *, retry_after: int, code: str | None = None) -> None:
+        super().__init__(detail, code=code)
+        self.retry_after = retry_after
 
 
 class ServiceUnavailable(DomainError):

@@ -11,7 +11,7 @@ the pool, each bounded by a timeout.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from typing import Final
 
@@ -25,12 +25,17 @@ from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, w
 from src.core.background import BackgroundTasks
 from src.core.database import DATABASE_UNAVAILABLE_ERRORS, Connection, Database, create_pool, redact_dsn
 from src.core.http_client import create_http_client
+from src.core.jobs import PeriodicJob, run_periodically
+from src.core.keys import SigningKeys
 from src.core.logging import get_logger
 from src.core.metrics import forget_dead_workers, record_pool
 from src.core.migrations import Migration, apply_migrations, discover_migrations
+from src.core.pagination import CursorCodec
+from src.core.passwords import PasswordHasher
 from src.core.rate_limit import MemoryRateCounter, RateCounter, RedisRateCounter
 from src.core.redis import create_redis
 from src.core.settings import Settings, SettingsError
+from src.core.tokens import TokenService
 
 __all__ = ("Resources", "build_lifespan", "resources_from")
 
@@ -44,7 +49,19 @@ _RETRYABLE_CONNECT_ERRORS: Final[tuple[type[Exception], ...]] = (OSError, Timeou
 class Resources:
     """Everything a worker shares between requests. Created once, at start-up."""
 
-    __slots__ = ("database", "http", "migrations", "rate_counter", "redis", "settings", "tasks")
+    __slots__ = (
+        "cursors",
+        "database",
+        "http",
+        "keys",
+        "migrations",
+        "passwords",
+        "rate_counter",
+        "redis",
+        "settings",
+        "tasks",
+        "tokens",
+    )
 
     def __init__(
         self,
@@ -56,6 +73,8 @@ class Resources:
         migrations: tuple[Migration, ...],
         redis: Redis | None,
         rate_counter: RateCounter,
+        keys: SigningKeys,
+        passwords: PasswordHasher,
     ) -> None:
         self.settings = settings
         self.database = database
@@ -64,6 +83,10 @@ class Resources:
         self.migrations = migrations
         self.redis = redis
         self.rate_counter = rate_counter
+        self.keys = keys
+        self.tokens = TokenService(keys, settings)
+        self.passwords = passwords
+        self.cursors = CursorCodec(keys.derive("pagination-cursor"))
 
 
 def resources_from(state: State) -> Resources | None:
@@ -112,13 +135,18 @@ async def _record_pool_every(database: Database, seconds: float) -> None:
         await asyncio.sleep(seconds)
 
 
-def build_lifespan(settings: Settings) -> Callable[[Litestar], AbstractAsyncContextManager[None]]:
+def build_lifespan(
+    settings: Settings, jobs: Sequence[PeriodicJob] = ()
+) -> Callable[[Litestar], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         if not settings.database_url:
             raise SettingsError("DATABASE_URL is not set (`api serve` sets it when it starts the embedded database)")
         dsn = settings.database_url
         migrations = discover_migrations(settings.migrations_dir)
+        # Key files and the dummy password hash are blocking work: keep them off the loop.
+        keys = await asyncio.to_thread(SigningKeys.from_settings, settings)
+        passwords = await asyncio.to_thread(PasswordHasher, settings)
         await _prepare_database(settings, dsn, migrations)
         half_grace = settings.shutdown_timeout / 2
         # Callbacks run last-in first-out: tasks stop before the client and pool they use.
@@ -143,6 +171,8 @@ def build_lifespan(settings: Settings) -> Callable[[Litestar], AbstractAsyncCont
             stack.push_async_callback(tasks.shutdown, half_grace)
             forget_dead_workers()
             tasks.spawn(_record_pool_every(database, _POOL_METRICS_INTERVAL), name="pool-metrics")
+            for job in jobs:
+                tasks.spawn(run_periodically(job, database), name=f"job:{job.name}")
             app.state[_STATE_KEY] = Resources(
                 settings=settings,
                 database=database,
@@ -151,6 +181,8 @@ def build_lifespan(settings: Settings) -> Callable[[Litestar], AbstractAsyncCont
                 migrations=migrations,
                 redis=redis,
                 rate_counter=rate_counter,
+                keys=keys,
+                passwords=passwords,
             )
             stack.callback(app.state.pop, _STATE_KEY, None)
             log.info(

@@ -28,7 +28,7 @@ from msgspec import Meta
 
 from src.core.database import DATABASE_UNAVAILABLE_ERRORS
 from src.core.edge import current_request_id
-from src.core.errors import DomainError, FieldError, InvalidInput, Location, ServiceUnavailable
+from src.core.errors import DomainError, FieldError, InvalidInput, Location, ServiceUnavailable, TooManyRequests
 from src.core.logging import get_logger
 from src.core.settings import Settings
 
@@ -200,8 +200,15 @@ def problem_handlers(settings: Settings) -> ExceptionHandlersMap:
         elif isinstance(exc, ServiceUnavailable):
             headers.update(retry_after)
             log.warning("dependency_unavailable", dependency=exc.dependency, code=exc.code, cause=_cause_name(exc))
+        elif isinstance(exc, TooManyRequests):
+            headers["Retry-After"] = str(exc.retry_after)
         elif exc.status == 401:
-            headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
+            # RFC 6750: name the error only when a token was sent and refused.
+            headers["WWW-Authenticate"] = (
+                'Bearer realm="avatar-api", error="invalid_token"'
+                if exc.code == "invalid_token"
+                else 'Bearer realm="avatar-api"'
+            )
         return _response(
             request,
             status=exc.status,
@@ -232,7 +239,7 @@ def problem_handlers(settings: Settings) -> ExceptionHandlersMap:
         else:
             detail = exc.detail if exc.detail not in _GENERIC_DETAILS else _default_detail(request, status)
         if status == 401:
-            headers.setdefault("WWW-Authenticate", "Bearer")
+            headers.setdefault("WWW-Authenticate", 'Bearer realm="avatar-api"')
         elif status in {429, 503}:
             headers.setdefault("Retry-After", retry_after["Retry-After"])
         return _response(

@@ -91,7 +91,13 @@ class Hit(NamedTuple):
 
 
 class RateCounter(Protocol):
-    async def hit(self, key: str, window_seconds: int) -> Hit: ...
+    async def hit(self, key: str, window_seconds: int) -> Hit:
+        """Count one more in `key`'s current window."""
+        ...
+
+    async def peek(self, key: str) -> Hit | None:
+        """The current window's count without adding to it; None when no window is open."""
+        ...
 
 
 class MemoryRateCounter:
@@ -118,6 +124,14 @@ class MemoryRateCounter:
         if self._hits_since_sweep >= self._SWEEP_EVERY:
             self._sweep(now)
         return Hit(hits=count, reset_after=ends_at - now)
+
+    async def peek(self, key: str) -> Hit | None:
+        return self.peek_now(key)
+
+    def peek_now(self, key: str) -> Hit | None:
+        now = time.monotonic()
+        count, ends_at = self._windows.get(key, (0, 0.0))
+        return Hit(hits=count, reset_after=ends_at - now) if ends_at > now else None
 
     def _sweep(self, now: float) -> None:
         """Forget ended windows, so memory follows active callers, not all callers ever."""
@@ -147,12 +161,30 @@ class RedisRateCounter:
         try:
             count, ttl_ms = await self._script(keys=[self._prefix + key], args=[window_seconds * 1000])
         except (RedisError, OSError, TimeoutError) as exc:
-            # Serve the request anyway; don't pay a timeout on every request while Redis is away.
-            self._skip_until = time.monotonic() + self._retry_after_failure
-            RATE_LIMIT_STORE_ERRORS.inc()
-            log.warning("rate_limit_store_unavailable", error=type(exc).__name__, fallback="worker_memory")
+            self._failed(exc)
             return self._fallback.hit_now(key, window_seconds)
         return Hit(hits=int(count), reset_after=int(ttl_ms) / 1000)
+
+    async def peek(self, key: str) -> Hit | None:
+        if time.monotonic() < self._skip_until:
+            return self._fallback.peek_now(key)
+        try:
+            async with self._redis.pipeline(transaction=True) as pipeline:
+                pipeline.get(self._prefix + key)
+                pipeline.pttl(self._prefix + key)
+                count, ttl_ms = await pipeline.execute()
+        except (RedisError, OSError, TimeoutError) as exc:
+            self._failed(exc)
+            return self._fallback.peek_now(key)
+        if count is None or ttl_ms is None or int(ttl_ms) < 0:
+            return None
+        return Hit(hits=int(count), reset_after=int(ttl_ms) / 1000)
+
+    def _failed(self, exc: Exception) -> None:
+        """Serve anyway; don't pay a timeout on every request while Redis is away."""
+        self._skip_until = time.monotonic() + self._retry_after_failure
+        RATE_LIMIT_STORE_ERRORS.inc()
+        log.warning("rate_limit_store_unavailable", error=type(exc).__name__, fallback="worker_memory")
 
 
 def identify_by_address(request: Request[Any, Any, Any]) -> str:

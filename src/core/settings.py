@@ -33,6 +33,9 @@ type Port = Annotated[int, Meta(ge=1, le=65535)]
 type RateSpec = Annotated[str, Meta(pattern=r"^[1-9][0-9]{0,6}/(second|minute|hour|day)$")]
 
 WINDOW_SECONDS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
+# OWASP Password Storage Cheat Sheet, Argon2id minimum.
+OWASP_ARGON2_MEMORY_KIB = 19_456
+OWASP_ARGON2_TIME_COST = 2
 
 
 class SettingsError(Exception):
@@ -102,6 +105,32 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     cors_max_age: Annotated[int, Meta(ge=0, le=86_400)] = 600
     hsts_max_age: Annotated[int, Meta(ge=0, le=63_072_000)] = 31_536_000
 
+    # --- accounts and tokens -------------------------------------------------------------
+    # ES256 signing key: PEM text, or @/path/to/key.pem. Unset in development: a key is
+    # generated under DATA_DIR (with a warning). Production refuses to start without one.
+    jwt_private_key: str | None = None
+    # Previous public keys still accepted and published in the JWKS during a rotation
+    # (PEM text or @/path; several PEM blocks may follow each other).
+    jwt_previous_public_keys: str | None = None
+    jwt_issuer: Annotated[str, Meta(min_length=1)] = "avatar-api"
+    jwt_audience: Annotated[str, Meta(min_length=1)] = "avatar-api"
+    access_token_ttl_seconds: Annotated[int, Meta(ge=60, le=3600)] = 900
+    # A refresh token expires when unused this long; a session (token family) ends at
+    # its maximum age whatever happens.
+    refresh_token_ttl_seconds: Annotated[int, Meta(ge=300, le=31_536_000)] = 14 * 86_400
+    session_max_age_seconds: Annotated[int, Meta(ge=300, le=31_536_000)] = 90 * 86_400
+    # Argon2id. The defaults are OWASP's minimum (m=19 MiB, t=2, p=1); lower values are
+    # refused outside APP_ENV=test, where tests use cheap hashes.
+    password_hash_memory_kib: Annotated[int, Meta(ge=8, le=4_194_304)] = 19_456
+    password_hash_time_cost: Annotated[int, Meta(ge=1, le=20)] = 2
+    password_hash_parallelism: Annotated[int, Meta(ge=1, le=16)] = 1
+    # Hashes computed at once per worker (each takes the memory above), and how many may
+    # wait for a turn before logins are answered 503.
+    password_hash_concurrency: Annotated[int, Meta(ge=1, le=64)] = 2
+    password_hash_queue: Annotated[int, Meta(ge=0, le=10_000)] = 64
+    # Failed logins per account per window before that account answers 429 (whoever asks).
+    login_failures_per_account: RateSpec = "20/hour"
+
     # --- the HTTP edge -----------------------------------------------------------------
     readiness_timeout: Seconds = 1.0
     # Seconds a client is told to wait (Retry-After) when a dependency is unavailable.
@@ -156,25 +185,50 @@ def _check_rules(settings: Settings) -> None:
     """Rules that involve more than one variable, and what production refuses."""
     if settings.db_pool_min_size > settings.db_pool_max_size:
         raise SettingsError("DB_POOL_MIN_SIZE must not be greater than DB_POOL_MAX_SIZE")
+    if settings.session_max_age_seconds < settings.refresh_token_ttl_seconds:
+        raise SettingsError("SESSION_MAX_AGE_SECONDS must not be shorter than REFRESH_TOKEN_TTL_SECONDS")
+    _check_browser_rules(settings)
+    _check_network_rules(settings)
+    weak_hash = (
+        settings.password_hash_memory_kib < OWASP_ARGON2_MEMORY_KIB
+        or settings.password_hash_time_cost < OWASP_ARGON2_TIME_COST
+    )
+    if weak_hash and settings.app_env != "test":
+        raise SettingsError(
+            "PASSWORD_HASH_MEMORY_KIB >= 19456 and PASSWORD_HASH_TIME_COST >= 2 are required outside APP_ENV=test"
+        )
+    if settings.is_production:
+        _check_production(settings)
+
+
+def _check_browser_rules(settings: Settings) -> None:
     if "*" in settings.cors_allow_origins and settings.cors_allow_credentials:
         raise SettingsError("CORS_ALLOW_ORIGINS=* cannot be combined with CORS_ALLOW_CREDENTIALS=true")
     for origin in settings.cors_allow_origins:
         if origin != "*" and not re.fullmatch(r"https?://[^/\s]+", origin):
             raise SettingsError(f"CORS_ALLOW_ORIGINS has {origin!r}: use scheme://host[:port], with no path")
+
+
+def _check_network_rules(settings: Settings) -> None:
     for network in settings.trusted_proxies:
         try:
             ip_network(network, strict=False)
         except ValueError:
             raise SettingsError(f"TRUSTED_PROXIES has {network!r}, which is not an address or CIDR") from None
-    if settings.is_production:
-        if any(ip_network(n, strict=False).prefixlen == 0 for n in settings.trusted_proxies):
-            raise SettingsError("TRUSTED_PROXIES must not trust every address when APP_ENV=production")
-        if not settings.database_url:
-            raise SettingsError("DATABASE_URL is required when APP_ENV=production")
-        if settings.debug:
-            raise SettingsError("DEBUG=true is refused when APP_ENV=production")
-        if settings.log_format == "console":
-            raise SettingsError("LOG_FORMAT=console is refused when APP_ENV=production (use json)")
+
+
+def _check_production(settings: Settings) -> None:
+    """What APP_ENV=production refuses: missing secrets and development conveniences."""
+    if not settings.database_url:
+        raise SettingsError("DATABASE_URL is required when APP_ENV=production")
+    if not settings.jwt_private_key:
+        raise SettingsError("JWT_PRIVATE_KEY is required when APP_ENV=production")
+    if settings.debug:
+        raise SettingsError("DEBUG=true is refused when APP_ENV=production")
+    if settings.log_format == "console":
+        raise SettingsError("LOG_FORMAT=console is refused when APP_ENV=production (use json)")
+    if any(ip_network(network, strict=False).prefixlen == 0 for network in settings.trusted_proxies):
+        raise SettingsError("TRUSTED_PROXIES must not trust every address when APP_ENV=production")
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:

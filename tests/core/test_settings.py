@@ -9,6 +9,9 @@ import pytest
 from src.core.settings import Settings, SettingsError, load_settings
 
 
+PRODUCTION = {"APP_ENV": "production", "DATABASE_URL": "postgresql://db/app", "JWT_PRIVATE_KEY": "@/run/secrets/jwt"}
+
+
 def test_no_environment_gives_development_defaults() -> None:
     settings = load_settings({})
 
@@ -76,17 +79,48 @@ def test_pool_bounds_must_be_ordered() -> None:
 @pytest.mark.parametrize(
     ("environment", "message"),
     [
-        ({}, "DATABASE_URL is required when APP_ENV=production"),
-        ({"DATABASE_URL": "postgresql://db/app", "DEBUG": "1"}, "DEBUG=true is refused when APP_ENV=production"),
-        ({"DATABASE_URL": "postgresql://db/app", "LOG_FORMAT": "console"}, "LOG_FORMAT=console is refused"),
+        ({"DATABASE_URL": ""}, "DATABASE_URL is required when APP_ENV=production"),
+        ({"JWT_PRIVATE_KEY": ""}, "JWT_PRIVATE_KEY is required when APP_ENV=production"),
+        ({"DEBUG": "1"}, "DEBUG=true is refused when APP_ENV=production"),
+        ({"LOG_FORMAT": "console"}, "LOG_FORMAT=console is refused"),
+        ({"TRUSTED_PROXIES": "0.0.0.0/0"}, "TRUSTED_PROXIES must not trust every address"),
+        ({"PASSWORD_HASH_MEMORY_KIB": "1024"}, "PASSWORD_HASH_MEMORY_KIB >= 19456"),
     ],
 )
 def test_production_refuses_insecure_defaults(environment: dict[str, str], message: str) -> None:
     with pytest.raises(SettingsError, match=message):
-        load_settings({"APP_ENV": "production", **environment})
+        load_settings({**PRODUCTION, **environment})
+
+
+def test_cheap_password_hashes_are_for_tests_only() -> None:
+    with pytest.raises(SettingsError, match="PASSWORD_HASH_MEMORY_KIB >= 19456"):
+        load_settings({"PASSWORD_HASH_TIME_COST": "1"})
+
+    assert load_settings({"APP_ENV": "test", "PASSWORD_HASH_TIME_COST": "1"}).password_hash_time_cost == 1
+
+
+@pytest.mark.parametrize(
+    ("environment", "message"),
+    [
+        ({"CORS_ALLOW_ORIGINS": "*", "CORS_ALLOW_CREDENTIALS": "true"}, "cannot be combined"),
+        ({"CORS_ALLOW_ORIGINS": "https://app.example/path"}, "use scheme://host"),
+        ({"TRUSTED_PROXIES": "10.0.0.0/8,not-a-network"}, "TRUSTED_PROXIES has 'not-a-network'"),
+        ({"REFRESH_TOKEN_TTL_SECONDS": "9000", "SESSION_MAX_AGE_SECONDS": "600"}, "must not be shorter"),
+        ({"RATE_LIMIT_DEFAULT": "5/fortnight"}, "RATE_LIMIT_DEFAULT is invalid"),
+    ],
+)
+def test_rules_across_variables(environment: dict[str, str], message: str) -> None:
+    with pytest.raises(SettingsError, match=message):
+        load_settings(environment)
+
+
+def test_lists_are_comma_separated() -> None:
+    settings = load_settings({"CORS_ALLOW_ORIGINS": "https://a.example, http://localhost:3000,"})
+
+    assert settings.cors_allow_origins == ("https://a.example", "http://localhost:3000")
 
 
 def test_production_logs_json_by_default() -> None:
-    settings = load_settings({"APP_ENV": "production", "DATABASE_URL": "postgresql://db/app"})
+    settings = load_settings(PRODUCTION)
 
     assert settings.log_as_json is True

@@ -1,0 +1,78 @@
+"""Password hashing: Argon2id, off the event loop, with bounded concurrency and queue.
+
+A hash takes tens of milliseconds of CPU and `PASSWORD_HASH_MEMORY_KIB` of memory. Done
+on the event loop it would stall every other request; done without a bound, a login
+flood would exhaust memory. So hashes run in threads (argon2-cffi releases the GIL), at
+most `PASSWORD_HASH_CONCURRENCY` at once per worker, with at most
+`PASSWORD_HASH_QUEUE` callers waiting; beyond that the caller gets 503 and may retry.
+
+Unknown e-mail and wrong password must cost the same, so a login for an unknown account
+verifies against a dummy hash made with the same parameters.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import Callable
+
+from argon2 import PasswordHasher as Argon2Hasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from src.core.errors import ServiceUnavailable
+from src.core.settings import Settings
+
+__all__ = ("PasswordHasher", "Verification")
+
+
+class Verification:
+    """The outcome of a check: does it match, and should the stored hash be upgraded?"""
+
+    __slots__ = ("matches", "needs_rehash")
+
+    def __init__(self, *, matches: bool, needs_rehash: bool) -> None:
+        self.matches = matches
+        self.needs_rehash = needs_rehash
+
+
+class PasswordHasher:
+    __slots__ = ("_argon2", "_dummy_hash", "_queue_limit", "_slots", "_waiting")
+
+    def __init__(self, settings: Settings) -> None:
+        self._argon2 = Argon2Hasher(
+            time_cost=settings.password_hash_time_cost,
+            memory_cost=settings.password_hash_memory_kib,
+            parallelism=settings.password_hash_parallelism,
+        )
+        self._slots = asyncio.Semaphore(settings.password_hash_concurrency)
+        self._queue_limit = settings.password_hash_concurrency + settings.password_hash_queue
+        self._waiting = 0
+        self._dummy_hash = self._argon2.hash(secrets.token_urlsafe(24))
+
+    async def _run[**P, T](self, function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        if self._waiting >= self._queue_limit:
+            raise ServiceUnavailable(
+                "Too many password checks are in progress; retry shortly.", dependency="password_hashing", code="busy"
+            )
+        self._waiting += 1
+        try:
+            async with self._slots:
+                return await asyncio.to_thread(function, *args, **kwargs)
+        finally:
+            self._waiting -= 1
+
+    async def hash(self, password: str) -> str:
+        return await self._run(self._argon2.hash, password)
+
+    async def verify(self, stored_hash: str | None, password: str) -> Verification:
+        """Check `password`; with no stored hash (unknown account) spend the same time and fail."""
+        matches: bool = await self._run(self._matches, stored_hash or self._dummy_hash, password)
+        if stored_hash is None:
+            return Verification(matches=False, needs_rehash=False)
+        return Verification(matches=matches, needs_rehash=matches and self._argon2.check_needs_rehash(stored_hash))
+
+    def _matches(self, stored_hash: str, password: str) -> bool:
+        try:
+            return self._argon2.verify(stored_hash, password)
+        except (VerificationError, InvalidHashError):  # includes VerifyMismatchError
+            return False

@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+import msgspec
+from litestar import get
+from litestar.datastructures import CacheControlHeader
+from litestar.di import NamedDependency
+
+from src.core.keys import SigningKeys
+from src.core.problems import problem_responses
+from src.features.auth.get_jwks.schema import JsonWebKeySet
+
+__all__ = ("get_jwks_route",)
+
+
+@get(
+    "/.well-known/jwks.json",
+    operation_id="getJwks",
+    summary="Public keys that verify access tokens (JWK Set)",
+    description="Every key that verifies, the signing key first. Match a token's `kid` header to a key.",
+    # Short: during a key rotation verifiers must pick up the new key quickly.
+    cache_control=CacheControlHeader(public=True, max_age=300),
+    responses=problem_responses(),
+)
+async def get_jwks_route(signing_keys: NamedDependency[SigningKeys]) -> JsonWebKeySet:
+    return msgspec.convert(signing_keys.jwks(), JsonWebKeySet)

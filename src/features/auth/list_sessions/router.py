@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, get
+from litestar.di import NamedDependency
+from litestar.params import FromQuery
+
+from src.core.auth import BEARER_SECURITY, Principal
+from src.core.database import Connection
+from src.core.pagination import DEFAULT_LIMIT, CursorCodec, CursorParam, LimitParam, Page, build_page
+from src.core.problems import problem_responses
+from src.features.auth.list_sessions.command import ListSessions
+from src.features.auth.list_sessions.handler import list_sessions
+from src.features.auth.list_sessions.schema import SessionView
+
+__all__ = ("list_sessions_route",)
+
+
+@get(
+    "/sessions",
+    operation_id="listSessions",
+    summary="List your active sessions (signed-in devices)",
+    security=BEARER_SECURITY,
+    responses=problem_responses(400, 401),
+)
+async def list_sessions_route(
+    request: Request[Any, Any, Any],
+    user: NamedDependency[Principal],
+    transaction: NamedDependency[Connection],
+    cursors: NamedDependency[CursorCodec],
+    limit: FromQuery[LimitParam] = DEFAULT_LIMIT,
+    cursor: FromQuery[CursorParam | None] = None,
+) -> Page[SessionView]:
+    scope = f"sessions:{user.user_id}"
+    page = cursors.page_request(scope=scope, limit=limit, cursor=cursor)
+    command = ListSessions(user_id=user.user_id, current_session_id=user.session_id, page=page)
+    sessions, has_more = await list_sessions(command, connection=transaction)
+    return build_page(
+        sessions,
+        has_more=has_more,
+        last_id=sessions[-1].id if sessions else None,
+        limit=limit,
+        codec=cursors,
+        scope=scope,
+        path=request.url.path,
+        query={},
+    )

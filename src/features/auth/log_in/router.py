@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, post
+from litestar.di import NamedDependency
+from litestar.params import JSONBody
+
+from src.core.database import Database
+from src.core.passwords import PasswordHasher
+from src.core.problems import problem_responses
+from src.core.rate_limit import RateCounter, RatePolicy
+from src.core.settings import Settings
+from src.core.text import normalize_email
+from src.core.tokens import TokenPair, TokenService
+from src.features.auth.log_in.command import LogIn
+from src.features.auth.log_in.handler import log_in
+from src.features.auth.log_in.schema import LogInRequest
+
+__all__ = ("log_in_route",)
+
+_USER_AGENT_MAX = 256
+
+
+@post(
+    "/login",
+    operation_id="logIn",
+    summary="Log in: get an access token and a refresh token",
+    description="Opens a session (one per device). Unknown e-mail and wrong password are the same 401 "
+    "`invalid_credentials`. Rate limited by the strict `auth` policy, and per account after repeated failures.",
+    status_code=200,
+    opt={"rate_limit": "auth"},
+    responses=problem_responses(400, 401, 413, 415),
+)
+async def log_in_route(
+    request: Request[Any, Any, Any],
+    data: JSONBody[LogInRequest],
+    database: NamedDependency[Database],
+    passwords: NamedDependency[PasswordHasher],
+    tokens: NamedDependency[TokenService],
+    rate_counter: NamedDependency[RateCounter],
+    settings: NamedDependency[Settings],
+) -> TokenPair:
+    failure_policy = RatePolicy.parse("login-failures", settings.login_failures_per_account)
+    user_agent = request.headers.get("user-agent")
+    command = LogIn(
+        email=normalize_email(data.email),
+        password=data.password,
+        user_agent=user_agent[:_USER_AGENT_MAX] if user_agent else None,
+        failure_limit=failure_policy.limit,
+        failure_window_seconds=failure_policy.window_seconds,
+        refresh_ttl_seconds=settings.refresh_token_ttl_seconds,
+        session_max_age_seconds=settings.session_max_age_seconds,
+    )
+    return await log_in(command, database=database, passwords=passwords, tokens=tokens, failures=rate_counter)

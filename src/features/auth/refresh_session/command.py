@@ -1,0 +1,10 @@
+from __future__ import annotations
+
+import msgspec
+
+__all__ = ("RefreshSession",)
+
+
+class RefreshSession(msgspec.Struct, frozen=True, kw_only=True):
+    refresh_token: str
+    refresh_ttl_seconds: int

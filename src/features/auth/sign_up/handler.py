@@ -1,0 +1,31 @@
+"""Sign-up: one account per e-mail address, compared case-insensitively.
+
+The address is unique among live accounts in the database itself (a partial unique
+index), so two concurrent sign-ups with one address give one account and one 409. The
+password is hashed before a connection is taken: no connection waits on Argon2.
+"""
+
+from __future__ import annotations
+
+import asyncpg
+
+from src.core.database import Database
+from src.core.errors import Conflict
+from src.core.ids import new_id
+from src.core.passwords import PasswordHasher
+from src.features.auth.sign_up.command import SignUp
+from src.features.auth.sign_up.queries import INSERT_USER
+from src.features.auth.sign_up.schema import NewAccountResponse
+
+__all__ = ("sign_up",)
+
+
+async def sign_up(command: SignUp, *, database: Database, passwords: PasswordHasher) -> NewAccountResponse:
+    password_hash = await passwords.hash(command.password)
+    async with database.acquire() as connection:
+        try:
+            row = await connection.fetchrow(INSERT_USER, new_id(), command.email, command.display_name, password_hash)
+        except asyncpg.UniqueViolationError:
+            raise Conflict("An account with this e-mail address already exists.", code="email_taken") from None
+    assert row is not None  # noqa: S101 - INSERT ... RETURNING returns the row it inserted
+    return NewAccountResponse(*row)

@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from litestar import Response, post
+from litestar.di import NamedDependency
+from litestar.params import JSONBody
+
+from src.core.database import Database
+from src.core.passwords import PasswordHasher
+from src.core.problems import problem_responses
+from src.core.text import check_password_size, normalize_email, tidy
+from src.features.auth.sign_up.command import SignUp
+from src.features.auth.sign_up.handler import sign_up
+from src.features.auth.sign_up.schema import NewAccountResponse, SignUpRequest
+
+__all__ = ("sign_up_route",)
+
+
+@post(
+    "/sign-up",
+    operation_id="signUp",
+    summary="Create an account",
+    description="The e-mail address is unique, compared case-insensitively (409 `email_taken`). "
+    "Rate limited by the strict `auth` policy.",
+    status_code=201,
+    opt={"rate_limit": "auth"},
+    responses=problem_responses(400, 409, 413, 415),
+)
+async def sign_up_route(
+    data: JSONBody[SignUpRequest],
+    database: NamedDependency[Database],
+    passwords: NamedDependency[PasswordHasher],
+) -> Response[NewAccountResponse]:
+    check_password_size(data.password, pointer="#/password")
+    command = SignUp(email=normalize_email(data.email), password=data.password, display_name=tidy(data.display_name))
+    account = await sign_up(command, database=database, passwords=passwords)
+    return Response(account, status_code=201, headers={"Location": "/api/v1/users/me"})

@@ -1,0 +1,13 @@
+SELECT_PASSWORD_HASH = """
+SELECT password_hash FROM users WHERE id = $1 AND deleted_at IS NULL FOR UPDATE
+"""
+
+UPDATE_PASSWORD = """
+UPDATE users SET password_hash = $2, password_changed_at = now() WHERE id = $1
+"""
+
+REVOKE_OTHER_SESSIONS = """
+UPDATE sessions
+SET revoked_at = now(), revoked_reason = 'password_changed'
+WHERE user_id = $1 AND id <> $2 AND revoked_at IS NULL
+"""

@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+from litestar import post
+from litestar.di import NamedDependency
+from litestar.params import JSONBody
+
+from src.core.auth import BEARER_SECURITY, Principal
+from src.core.database import Connection
+from src.core.passwords import PasswordHasher
+from src.core.problems import problem_responses
+from src.core.text import check_password_size
+from src.features.users.change_password.command import ChangePassword
+from src.features.users.change_password.handler import change_password
+from src.features.users.change_password.schema import ChangePasswordRequest
+
+__all__ = ("change_password_route",)
+
+
+@post(
+    "/me/password",
+    operation_id="changeMyPassword",
+    summary="Change your password",
+    description="Needs the current password (403 `wrong_password`). Every other session ends.",
+    status_code=204,
+    security=BEARER_SECURITY,
+    responses=problem_responses(400, 401, 403, 404, 413, 415),
+)
+async def change_password_route(
+    data: JSONBody[ChangePasswordRequest],
+    user: NamedDependency[Principal],
+    transaction: NamedDependency[Connection],
+    passwords: NamedDependency[PasswordHasher],
+) -> None:
+    check_password_size(data.new_password, pointer="#/new_password")
+    command = ChangePassword(
+        user_id=user.user_id,
+        session_id=user.session_id,
+        current_password=data.current_password,
+        new_password=data.new_password,
+    )
+    await change_password(command, transaction=transaction, passwords=passwords)

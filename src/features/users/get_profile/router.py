@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+from litestar import get
+from litestar.di import NamedDependency
+
+from src.core.auth import BEARER_SECURITY, Principal
+from src.core.database import Connection
+from src.core.problems import problem_responses
+from src.features.users.get_profile.command import GetProfile
+from src.features.users.get_profile.handler import get_profile
+from src.features.users.read_model import Profile
+
+__all__ = ("get_profile_route",)
+
+
+@get(
+    "/me",
+    operation_id="getMyProfile",
+    summary="Your account",
+    security=BEARER_SECURITY,
+    responses=problem_responses(401, 404),
+)
+async def get_profile_route(user: NamedDependency[Principal], transaction: NamedDependency[Connection]) -> Profile:
+    return await get_profile(GetProfile(user_id=user.user_id), connection=transaction)

@@ -1,0 +1,25 @@
+"""The users feature's read model: the profile, as every users slice returns it.
+
+Shared by this feature's slices only (the import contracts allow a feature's
+`read_model` and nothing else of a sibling slice), so the API has one `Profile` type.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+import msgspec
+
+__all__ = ("Profile",)
+
+
+class Profile(msgspec.Struct, frozen=True):
+    """Queries select `id, email, display_name, created_at, updated_at` in this order,
+    so rows map straight in: `Profile(*row)`."""
+
+    id: UUID
+    email: str
+    display_name: str
+    created_at: datetime
+    updated_at: datetime
