@@ -8,7 +8,6 @@ import pytest
 
 from src.core.settings import Settings, SettingsError, load_settings
 
-
 PRODUCTION = {"APP_ENV": "production", "DATABASE_URL": "postgresql://db/app", "JWT_PRIVATE_KEY": "@/run/secrets/jwt"}
 
 
