@@ -19,8 +19,8 @@ from litestar.openapi.spec import Reference, SecurityScheme, Tag
 from litestar.types import ControllerRouterHandler
 
 from src.core.api_docs import SCHEMA_PATH, docs_router, openapi_config
-from src.core.auth import identify_caller
-from src.core.body import StrictJsonBodies
+from src.core.auth import AuthGate, identify_caller
+from src.core.body import RequestChecks, StrictJsonBodies
 from src.core.client_address import ClientAddressResolver
 from src.core.dependencies import KERNEL_DEPENDENCIES
 from src.core.edge import REQUEST_ID_HEADER, EdgeMiddleware
@@ -139,7 +139,7 @@ def create_app(
         lifespan=[build_lifespan(settings, jobs)],
         dependencies=dict(KERNEL_DEPENDENCIES),
         exception_handlers=problem_handlers(settings),
-        before_request=StrictJsonBodies(),
+        before_request=RequestChecks(AuthGate(), StrictJsonBodies()),
         request_max_body_size=settings.max_request_body_bytes,
         cors_config=_cors(settings),
         openapi_config=openapi_config(description=_DESCRIPTION, tags=_TAGS, security_schemes=_SECURITY_SCHEMES),

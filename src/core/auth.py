@@ -5,22 +5,32 @@ Routes never parse tokens. They declare what they need:
     user: NamedDependency[Principal]            # required; session and account still active
     viewer: NamedDependency[Principal | None]   # optional (public reads that personalise)
 
-`user` verifies the token *and* checks in the request's transaction that its session is
-not revoked or expired and the account not deleted, so a password change, a logout
-everywhere or a deleted account stops writes at once, even while the access token has
-time left. `viewer` only verifies the token: reads are public anyway.
+`user` verifies the token *and* checks that its session is not revoked or expired and
+the account not deleted, so a logout, a password change or a deleted account stops
+writes at once, even while the access token has time left. `viewer` only verifies the
+token: reads are public anyway. A bad token is a 401 (`WWW-Authenticate: Bearer
+error="invalid_token"`), never a silent downgrade to anonymous.
 
-A bad token is always a 401 (`WWW-Authenticate: Bearer error="invalid_token"`), never a
-silent downgrade to anonymous. The verification result is memoised per request, so the
-rate limiter (which keys authenticated callers by user) and the route share one check.
+Where each check runs, and why:
+- Token checks run in `AuthGate`, a `before_request` hook, before any dependency is
+  resolved. Litestar resolves dependencies before it registers their clean-up, so a
+  dependency that raised after a generator dependency (a pooled connection) had started
+  would leak that connection. Here nothing has been acquired yet when a 401 is raised.
+- The session check needs the database. It runs inside the `connection`/`transaction`
+  generator, on the request's own connection, before it is handed out (an error raised
+  there releases the connection normally). Routes with no connection get a short one.
+- Verification is memoised per request, so the rate limiter (which keys authenticated
+  callers by user) and the route share one signature check.
 """
 
 from __future__ import annotations
 
 from typing import Any, Final
 
+import msgspec
 from litestar import Request
-from litestar.di import NamedDependency, Provide
+from litestar.di import Provide
+from litestar.handlers import HTTPRouteHandler
 
 from src.core.database import Connection
 from src.core.errors import Unauthorized
@@ -28,13 +38,22 @@ from src.core.lifespan import resources_from
 from src.core.rate_limit import identify_by_address
 from src.core.tokens import AccessClaims, InvalidToken
 
-__all__ = ("AUTH_DEPENDENCIES", "BEARER_SECURITY", "Principal", "authenticate", "identify_caller")
+__all__ = (
+    "AUTH_DEPENDENCIES",
+    "BEARER_SECURITY",
+    "AuthGate",
+    "Principal",
+    "authenticate",
+    "identify_caller",
+    "verify_pending_session",
+)
 
 Principal = AccessClaims
 
 # For route decorators: `security=BEARER_SECURITY` marks an operation as needing a token.
 BEARER_SECURITY: Final[list[dict[str, list[str]]]] = [{"BearerAuth": []}]
-_STATE_KEY: Final = "principal"
+_PRINCIPAL_KEY: Final = "principal"
+_PENDING_SESSION_CHECK_KEY: Final = "pending_session_check"
 _SCHEME: Final = "bearer "
 
 # The kernel's one piece of account SQL: is this session still allowed to act?
@@ -65,7 +84,7 @@ def _bearer_token(request: Request[Any, Any, Any]) -> str | None:
 def authenticate(request: Request[Any, Any, Any]) -> Principal | None:
     """The caller's verified claims, None when no token was sent; raises InvalidToken."""
     state = request.scope["state"]
-    cached = state.get(_STATE_KEY)
+    cached = state.get(_PRINCIPAL_KEY)
     if isinstance(cached, InvalidToken):
         raise cached
     if cached is not None:
@@ -75,9 +94,9 @@ def authenticate(request: Request[Any, Any, Any]) -> Principal | None:
         token = _bearer_token(request)
         principal = None if token is None or resources is None else resources.tokens.verify(token)
     except InvalidToken as exc:
-        state[_STATE_KEY] = exc
+        state[_PRINCIPAL_KEY] = exc
         raise
-    state[_STATE_KEY] = principal if principal is not None else _ANONYMOUS
+    state[_PRINCIPAL_KEY] = principal if principal is not None else _ANONYMOUS
     return principal
 
 
@@ -90,20 +109,76 @@ def identify_caller(request: Request[Any, Any, Any]) -> str:
     return f"user:{principal.user_id}" if principal is not None else identify_by_address(request)
 
 
-def provide_viewer(request: Request[Any, Any, Any]) -> Principal | None:
-    return authenticate(request)
-
-
-async def provide_user(request: Request[Any, Any, Any], transaction: NamedDependency[Connection]) -> Principal:
-    principal = authenticate(request)
-    if principal is None:
-        raise Unauthorized("This endpoint needs `Authorization: Bearer <access token>`.")
-    if await transaction.fetchval(SESSION_IS_ACTIVE, principal.session_id, principal.user_id) is None:
+async def require_active_session(connection: Connection, principal: Principal) -> None:
+    if await connection.fetchval(SESSION_IS_ACTIVE, principal.session_id, principal.user_id) is None:
         raise InvalidToken("The session has ended (signed out, password changed or account deleted).")
+
+
+async def verify_pending_session(request: Request[Any, Any, Any], connection: Connection) -> None:
+    """Called by the connection providers on the request's connection, before handing it out."""
+    principal = request.scope["state"].pop(_PENDING_SESSION_CHECK_KEY, None)
+    if principal is not None:
+        await require_active_session(connection, principal)
+
+
+class _RouteNeeds(msgspec.Struct, frozen=True):
+    user: bool
+    viewer: bool
+    has_connection: bool
+
+
+def _needs_of(handler: HTTPRouteHandler) -> _RouteNeeds:
+    declared = handler.parsed_fn_signature.parameters
+    return _RouteNeeds(
+        user="user" in declared,
+        viewer="viewer" in declared,
+        has_connection="connection" in declared or "transaction" in declared,
+    )
+
+
+class AuthGate:
+    """The `before_request` part of authentication (see the module docstring)."""
+
+    __slots__ = ("_needs",)
+
+    def __init__(self) -> None:
+        self._needs: dict[int, _RouteNeeds] = {}  # per route handler; bounded by the routes
+
+    async def __call__(self, request: Request[Any, Any, Any]) -> None:
+        handler = request.route_handler
+        try:
+            needs = self._needs[id(handler)]
+        except KeyError:
+            needs = self._needs[id(handler)] = _needs_of(handler)
+        if not (needs.user or needs.viewer):
+            return
+        principal = authenticate(request)
+        if not needs.user:
+            return
+        if principal is None:
+            raise Unauthorized("This endpoint needs `Authorization: Bearer <access token>`.")
+        if needs.has_connection:
+            request.scope["state"][_PENDING_SESSION_CHECK_KEY] = principal
+            return
+        resources = resources_from(request.app.state)
+        if resources is not None:
+            async with resources.database.acquire() as connection:
+                await require_active_session(connection, principal)
+
+
+def provide_user(request: Request[Any, Any, Any]) -> Principal:
+    principal = request.scope["state"].get(_PRINCIPAL_KEY)
+    if not isinstance(principal, AccessClaims):  # the gate guarantees it; this guards a wiring mistake
+        raise Unauthorized("This endpoint needs `Authorization: Bearer <access token>`.")
     return principal
+
+
+def provide_viewer(request: Request[Any, Any, Any]) -> Principal | None:
+    principal = request.scope["state"].get(_PRINCIPAL_KEY)
+    return principal if isinstance(principal, AccessClaims) else None
 
 
 AUTH_DEPENDENCIES: Final = {
     "viewer": Provide(provide_viewer, sync_to_thread=False),
-    "user": Provide(provide_user),
+    "user": Provide(provide_user, sync_to_thread=False),
 }

@@ -10,6 +10,7 @@ the same value in Litestar's own pass; a body that fails never reaches the handl
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from typing import Any, Final
 
 import msgspec
@@ -19,7 +20,7 @@ from litestar.params import BodyKwarg
 
 from src.core.errors import FieldError, InvalidInput, UnsupportedMediaType
 
-__all__ = ("StrictJsonBodies",)
+__all__ = ("RequestChecks", "StrictJsonBodies")
 
 _JSON_MEDIA_TYPE: Final = re.compile(r"application/(?:[\w.-]+\+)?json")
 _AT_PATH: Final = " - at `"
@@ -87,3 +88,16 @@ def _plan_for(handler: HTTPRouteHandler) -> _BodyPlan | None:
     if field.kwarg_definition.media_type not in {"application/json", None}:
         return None
     return _BodyPlan(decoder=msgspec.json.Decoder(field.annotation, strict=True), required=not field.is_optional)
+
+
+class RequestChecks:
+    """Litestar takes one `before_request` hook: this runs several, in order."""
+
+    __slots__ = ("_checks",)
+
+    def __init__(self, *checks: Callable[[Request[Any, Any, Any]], Awaitable[None]]) -> None:
+        self._checks = checks
+
+    async def __call__(self, request: Request[Any, Any, Any]) -> None:
+        for check in self._checks:
+            await check(request)

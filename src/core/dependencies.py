@@ -16,13 +16,14 @@ call takes `database` and acquires briefly, so no transaction is held across the
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Mapping
-from typing import Final
+from typing import Any, Final
 
 import aiohttp
+from litestar import Request
 from litestar.datastructures import State
 from litestar.di import Provide
 
-from src.core.auth import AUTH_DEPENDENCIES
+from src.core.auth import AUTH_DEPENDENCIES, verify_pending_session
 from src.core.background import BackgroundTasks
 from src.core.database import Connection, Database
 from src.core.errors import ServiceUnavailable
@@ -80,13 +81,18 @@ def provide_rate_counter(state: State) -> RateCounter:
     return require_resources(state).rate_counter
 
 
-async def provide_connection(state: State) -> AsyncGenerator[Connection]:
-    async with require_resources(state).database.acquire() as connection:
+# Generators: clean-up (release, commit or roll back) runs after the response is built.
+# A session check for the request's user runs here, on this connection, before the
+# yield: an error raised before the yield releases the connection (see core.auth).
+async def provide_connection(request: Request[Any, Any, Any]) -> AsyncGenerator[Connection]:
+    async with require_resources(request.app.state).database.acquire() as connection:
+        await verify_pending_session(request, connection)
         yield connection
 
 
-async def provide_transaction(state: State) -> AsyncGenerator[Connection]:
-    async with require_resources(state).database.acquire() as connection, connection.transaction():
+async def provide_transaction(request: Request[Any, Any, Any]) -> AsyncGenerator[Connection]:
+    async with require_resources(request.app.state).database.acquire() as connection, connection.transaction():
+        await verify_pending_session(request, connection)
         yield connection
 
 

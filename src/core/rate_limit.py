@@ -25,9 +25,10 @@ from __future__ import annotations
 
 import math
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final, NamedTuple, Protocol
+from typing import Any, Final, NamedTuple
 
 import msgspec
 from litestar import Litestar
@@ -90,17 +91,22 @@ class Hit(NamedTuple):
     """Seconds until the window ends."""
 
 
-class RateCounter(Protocol):
+class RateCounter(ABC):
+    """Fixed-window counters. A base class rather than a Protocol: Litestar checks injected
+    dependencies against their declared type, which a Protocol cannot be checked against."""
+
+    __slots__ = ()
+
+    @abstractmethod
     async def hit(self, key: str, window_seconds: int) -> Hit:
         """Count one more in `key`'s current window."""
-        ...
 
+    @abstractmethod
     async def peek(self, key: str) -> Hit | None:
         """The current window's count without adding to it; None when no window is open."""
-        ...
 
 
-class MemoryRateCounter:
+class MemoryRateCounter(RateCounter):
     """Per-process fixed windows. Atomic without a lock: no await between read and write."""
 
     __slots__ = ("_hits_since_sweep", "_windows")
@@ -140,7 +146,7 @@ class MemoryRateCounter:
             del self._windows[key]
 
 
-class RedisRateCounter:
+class RedisRateCounter(RateCounter):
     """Shared fixed windows in Redis/Valkey, with a short circuit-breaker to memory."""
 
     __slots__ = ("_fallback", "_prefix", "_redis", "_retry_after_failure", "_script", "_skip_until")

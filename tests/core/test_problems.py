@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any
 
 import httpx
 import pytest
@@ -13,21 +12,7 @@ from src.core.settings import Settings
 from tests.support.http import running_app
 from tests.support.logs import LogSink
 from tests.support.probe_routes import probe_router
-
-PROBLEM_KEYS = {"type", "title", "status", "detail", "instance", "code", "request_id"}
-
-
-def assert_problem(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    body: dict[str, Any] = response.json()
-    assert body.keys() >= PROBLEM_KEYS
-    assert body["status"] == status
-    assert body["code"] == code
-    assert body["type"] == f"/problems/{code}"
-    assert body["request_id"] == response.headers["x-request-id"]
-    assert body["instance"] == response.request.url.path
-    return body
+from tests.support.problems import assert_problem
 
 
 async def test_unknown_route_is_a_404_problem(client: httpx.AsyncClient) -> None:

@@ -1,0 +1,60 @@
+"""Account factories: unique data per test, made through the public API."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from src.core.ids import new_id
+
+__all__ = ("Account", "bearer", "log_in", "new_account", "sign_up", "unique_email")
+
+PASSWORD = "correct horse battery staple"
+
+
+def unique_email(prefix: str = "user") -> str:
+    return f"{prefix}-{new_id().hex[-12:]}@example.com"
+
+
+def bearer(access_token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {access_token}"}
+
+
+@dataclass
+class Account:
+    id: str
+    email: str
+    password: str
+    tokens: dict[str, Any]
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return bearer(self.tokens["access_token"])
+
+    @property
+    def refresh_token(self) -> str:
+        token: str = self.tokens["refresh_token"]
+        return token
+
+
+async def sign_up(
+    client: httpx.AsyncClient, *, email: str | None = None, password: str = PASSWORD, display_name: str = "Ada"
+) -> httpx.Response:
+    body = {"email": email or unique_email(), "password": password, "display_name": display_name}
+    return await client.post("/api/v1/auth/sign-up", json=body)
+
+
+async def log_in(client: httpx.AsyncClient, email: str, password: str = PASSWORD, **headers: str) -> httpx.Response:
+    return await client.post("/api/v1/auth/login", json={"email": email, "password": password}, headers=headers)
+
+
+async def new_account(client: httpx.AsyncClient, *, password: str = PASSWORD, display_name: str = "Ada") -> Account:
+    """A signed-up account with a logged-in session."""
+    email = unique_email()
+    created = await sign_up(client, email=email, password=password, display_name=display_name)
+    assert created.status_code == 201, created.text
+    logged_in = await log_in(client, email, password)
+    assert logged_in.status_code == 200, logged_in.text
+    return Account(id=created.json()["id"], email=email, password=password, tokens=logged_in.json())
