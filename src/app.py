@@ -18,7 +18,7 @@ from litestar.datastructures import State
 from litestar.openapi.spec import Reference, SecurityScheme, Tag
 from litestar.types import ControllerRouterHandler
 
-from src.core.api_docs import SCHEMA_PATH, docs_router, openapi_config
+from src.core.api_docs import SCHEMA_PATH, StrictStructSchemaPlugin, docs_router, openapi_config
 from src.core.auth import AuthGate, identify_caller
 from src.core.body import RequestChecks, StrictJsonBodies
 from src.core.client_address import ClientAddressResolver
@@ -38,6 +38,7 @@ from src.core.rate_limit import (
     RateCounter,
     RatePolicy,
 )
+from src.core.routing import fix_options_allow_headers
 from src.core.settings import Settings, SettingsError, load_settings
 from src.features import auth, health, users
 
@@ -142,11 +143,13 @@ def create_app(
         before_request=RequestChecks(AuthGate(), StrictJsonBodies()),
         request_max_body_size=settings.max_request_body_bytes,
         cors_config=_cors(settings),
+        plugins=[StrictStructSchemaPlugin()],
         openapi_config=openapi_config(description=_DESCRIPTION, tags=_TAGS, security_schemes=_SECURITY_SCHEMES),
         logging_config=None,  # structlog is configured by the process entry point
         debug=settings.debug,
         state=State(),
     )
+    fix_options_allow_headers(app)
     # Wrap Litestar's whole handler, not single routes: route middleware never sees
     # requests that match no route, and those need a request id, headers and a log line.
     app.asgi_handler = EdgeMiddleware(

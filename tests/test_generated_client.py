@@ -76,3 +76,34 @@ def test_generated_client_reads_health_and_problem_details(sdk: ModuleType, live
     assert problem.status == 404
     assert problem.code == "not_found"
     assert problem.request_id == not_found.headers["x-request-id"]
+
+
+def test_generated_client_signs_up_logs_in_refreshes_and_reads_the_profile(sdk: ModuleType, live: Served) -> None:
+    models = importlib.import_module(f"{PACKAGE}.models")
+    email = f"sdk-{os.getpid()}-{id(sdk)}@example.com"
+
+    with sdk.Client(base_url=live.url, raise_on_unexpected_status=True) as client:
+        account = operation("auth.sign_up").sync(
+            client=client,
+            body=models.SignUpRequest(email=email, password="correct horse battery staple", display_name="SDK"),
+        )
+        duplicate = operation("auth.sign_up").sync(
+            client=client,
+            body=models.SignUpRequest(email=email, password="correct horse battery staple", display_name="SDK"),
+        )
+        tokens = operation("auth.log_in").sync(
+            client=client, body=models.LogInRequest(email=email, password="correct horse battery staple")
+        )
+        refreshed = operation("auth.refresh_session").sync(
+            client=client, body=models.RefreshRequest(refresh_token=tokens.refresh_token)
+        )
+    with sdk.AuthenticatedClient(
+        base_url=live.url, token=refreshed.access_token, raise_on_unexpected_status=True
+    ) as authenticated:
+        profile = operation("users.get_my_profile").sync(client=authenticated)
+
+    assert account.email == email
+    assert isinstance(duplicate, models.Problem)
+    assert duplicate.code == "email_taken"
+    assert profile.id == account.id
+    assert profile.display_name == "SDK"

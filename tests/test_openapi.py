@@ -84,3 +84,28 @@ def test_the_problem_schema_is_rfc_9457_plus_our_members(document: dict[str, Any
 
     assert set(problem["required"]) == {"type", "title", "status", "detail", "instance", "code", "request_id"}
     assert "errors" in problem["properties"]
+
+
+def test_request_bodies_refuse_unknown_properties_in_the_document_too(document: dict[str, Any]) -> None:
+    schemas = document["components"]["schemas"]
+    for method, path, operation in operations(document):
+        if body := operation.get("requestBody"):
+            name = body["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+            assert schemas[name].get("additionalProperties") is False, f"{method} {path}: {name}"
+
+
+def test_schema_names_are_readable_identifiers(document: dict[str, Any]) -> None:
+    for name in document["components"]["schemas"]:
+        assert re.fullmatch(r"[A-Z][A-Za-z0-9]+", name), f"{name}: name generic types, e.g. class AvatarsPage"
+
+
+def test_protected_operations_declare_the_bearer_scheme(document: dict[str, Any]) -> None:
+    assert document["components"]["securitySchemes"]["BearerAuth"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
+        "description": document["components"]["securitySchemes"]["BearerAuth"]["description"],
+    }
+    for method, path, operation in operations(document):
+        if "401" in operation["responses"] and not path.startswith("/api/v1/auth/"):
+            assert operation.get("security") == [{"BearerAuth": []}], f"{method} {path}"

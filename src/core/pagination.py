@@ -19,7 +19,7 @@ import binascii
 import hmac
 from collections.abc import Mapping, Sequence
 from hashlib import sha256
-from typing import Annotated, Final
+from typing import Annotated, Any, Final
 from urllib.parse import urlencode
 from uuid import UUID
 
@@ -49,13 +49,14 @@ _MAC_BYTES: Final = 12
 type LimitParam = Annotated[
     int, Meta(ge=1, le=MAX_LIMIT, description=f"Items per page, 1-{MAX_LIMIT}", examples=[DEFAULT_LIMIT])
 ]
+# Not nullable: an empty value means "from the start", and `?cursor=` is what many
+# clients send for "no cursor".
 type CursorParam = Annotated[
     str,
     Meta(
-        min_length=1,
         max_length=128,
-        pattern=r"^[A-Za-z0-9_-]+$",
-        description="Opaque: the `meta.next_cursor` of the previous page",
+        pattern=r"^[A-Za-z0-9_-]*$",
+        description="Opaque: the `meta.next_cursor` of the previous page; empty for the first page",
     ),
 ]
 
@@ -76,6 +77,8 @@ class PageLinks(msgspec.Struct, frozen=True):
 
 
 class Page[T](msgspec.Struct, frozen=True):
+    """Subclass per list with `data` restated: `class AvatarsPage(Page[AvatarView]): data: list[AvatarView]`."""
+
     data: list[T]
     meta: PageMeta
     links: PageLinks
@@ -109,8 +112,8 @@ class CursorCodec:
             raise _bad_cursor()
         return UUID(bytes=payload[1:])
 
-    def page_request(self, *, scope: str, limit: int, cursor: str | None) -> PageRequest:
-        return PageRequest(limit=limit, after=None if cursor is None else self.decode(cursor, scope=scope))
+    def page_request(self, *, scope: str, limit: int, cursor: str) -> PageRequest:
+        return PageRequest(limit=limit, after=self.decode(cursor, scope=scope) if cursor else None)
 
 
 def split_page[T](rows: Sequence[T], limit: int) -> tuple[list[T], bool]:
@@ -118,8 +121,9 @@ def split_page[T](rows: Sequence[T], limit: int) -> tuple[list[T], bool]:
     return list(rows[:limit]), len(rows) > limit
 
 
-def build_page[T](
-    items: list[T],
+def build_page[P: Page[Any]](
+    page_type: type[P],
+    items: list[Any],
     *,
     has_more: bool,
     last_id: UUID | None,
@@ -128,10 +132,14 @@ def build_page[T](
     scope: str,
     path: str,
     query: Mapping[str, str],
-) -> Page[T]:
-    """The page body; `links.next` repeats the request's filters with the next cursor."""
+) -> P:
+    """The page body; `links.next` repeats the request's filters with the next cursor.
+
+    `page_type` is the slice's named subclass (`class AvatarsPage(Page[AvatarView])`), so
+    the OpenAPI document, and the SDKs generated from it, get a readable type name.
+    """
     next_cursor = codec.encode(scope=scope, last_id=last_id) if has_more and last_id is not None else None
     next_link = None
     if next_cursor is not None:
         next_link = f"{path}?{urlencode({**query, 'limit': str(limit), 'cursor': next_cursor})}"
-    return Page(data=items, meta=PageMeta(limit=limit, next_cursor=next_cursor), links=PageLinks(next=next_link))
+    return page_type(data=items, meta=PageMeta(limit=limit, next_cursor=next_cursor), links=PageLinks(next=next_link))

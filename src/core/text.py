@@ -3,6 +3,11 @@
 The patterns are in the schema (clients and fuzzers see them); `tidy` then trims and
 normalises what passed. A name may have surrounding spaces (trimmed away) but must hold
 at least one visible character and no control characters anywhere.
+
+The patterns spell characters out instead of using the whitespace or word-character
+shorthand classes: those differ between Python's `re` (which checks input here) and
+ECMAScript regexes (which clients and generators apply to the same schema), and a
+pattern must mean one thing to both.
 """
 
 from __future__ import annotations
@@ -25,8 +30,14 @@ __all__ = (
 )
 
 _CONTROL: Final = r"\x00-\x1f\x7f-\x9f"
-NAME_PATTERN: Final = rf"^\s*[^\s{_CONTROL}](?:[^{_CONTROL}]*[^\s{_CONTROL}])?\s*$"
-EMAIL_PATTERN: Final = r"^[^@\s]+@[^@\s]+\.[^@\s.]+$"
+# Space separators (and the byte-order mark): trimmed from the ends of names.
+_SPACE: Final = r" \u00a0\u1680\u2000-\u200b\u2028\u2029\u202f\u205f\u3000\ufeff"
+_SPACE_CHARACTERS: Final = "".join(
+    chr(code) for code in (0x20, 0xA0, 0x1680, *range(0x2000, 0x200C), 0x2028, 0x2029, 0x202F, 0x205F, 0x3000, 0xFEFF)
+)
+NAME_PATTERN: Final = rf"^[{_SPACE}]*[^{_SPACE}{_CONTROL}](?:[^{_CONTROL}]*[^{_SPACE}{_CONTROL}])?[{_SPACE}]*$"
+_EMAIL_PART: Final = rf"[^@{_SPACE}{_CONTROL}]"
+EMAIL_PATTERN: Final = rf"^{_EMAIL_PART}+@{_EMAIL_PART}+\.[^@.{_SPACE}{_CONTROL}]+$"
 PASSWORD_MAX_BYTES: Final = 256
 
 type Name = Annotated[
@@ -61,12 +72,13 @@ type Password = Annotated[
 
 
 def tidy(value: str) -> str:
-    """Trimmed and NFC-normalised, so equal-looking names are equal."""
-    return unicodedata.normalize("NFC", value.strip())
+    """Trimmed (of exactly the spaces the pattern allows at the ends) and NFC-normalised,
+    so equal-looking names are equal."""
+    return unicodedata.normalize("NFC", value.strip(_SPACE_CHARACTERS))
 
 
 def normalize_email(value: str) -> str:
-    return unicodedata.normalize("NFC", value.strip()).lower()
+    return unicodedata.normalize("NFC", value).lower()
 
 
 def check_password_size(password: str, *, pointer: str) -> None:

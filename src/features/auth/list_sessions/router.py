@@ -8,11 +8,11 @@ from litestar.params import FromQuery
 
 from src.core.auth import BEARER_SECURITY, Principal
 from src.core.database import Connection
-from src.core.pagination import DEFAULT_LIMIT, CursorCodec, CursorParam, LimitParam, Page, build_page
+from src.core.pagination import DEFAULT_LIMIT, CursorCodec, CursorParam, LimitParam, build_page
 from src.core.problems import problem_responses
 from src.features.auth.list_sessions.command import ListSessions
 from src.features.auth.list_sessions.handler import list_sessions
-from src.features.auth.list_sessions.schema import SessionView
+from src.features.auth.list_sessions.schema import SessionsPage
 
 __all__ = ("list_sessions_route",)
 
@@ -30,13 +30,14 @@ async def list_sessions_route(
     transaction: NamedDependency[Connection],
     cursors: NamedDependency[CursorCodec],
     limit: FromQuery[LimitParam] = DEFAULT_LIMIT,
-    cursor: FromQuery[CursorParam | None] = None,
-) -> Page[SessionView]:
+    cursor: FromQuery[CursorParam] = "",
+) -> SessionsPage:
     scope = f"sessions:{user.user_id}"
     page = cursors.page_request(scope=scope, limit=limit, cursor=cursor)
     command = ListSessions(user_id=user.user_id, current_session_id=user.session_id, page=page)
     sessions, has_more = await list_sessions(command, connection=transaction)
     return build_page(
+        SessionsPage,
         sessions,
         has_more=has_more,
         last_id=sessions[-1].id if sessions else None,

@@ -5,7 +5,9 @@ from uuid import UUID
 
 import msgspec
 
-__all__ = ("SessionView",)
+from src.core.pagination import Page
+
+__all__ = ("SessionView", "SessionsPage")
 
 
 class SessionView(msgspec.Struct, frozen=True):
@@ -18,3 +20,11 @@ class SessionView(msgspec.Struct, frozen=True):
     expires_at: datetime
     current: bool
     """Whether this is the session of the access token making the request."""
+
+
+class SessionsPage(Page[SessionView], frozen=True):
+    """A page of sessions: a named type, so generated SDKs get a readable name.
+
+    `data` is restated because OpenAPI generation does not resolve a generic base."""
+
+    data: list[SessionView]
