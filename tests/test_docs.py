@@ -27,13 +27,14 @@ def test_the_readme_documents_no_setting_that_does_not_exist() -> None:
 
 
 @pytest.mark.parametrize(
-    "link", [
+    "link",
+    [
         "docs/architecture.md",
         "docs/errors.md",
         "docs/operations.md",
         "docs/adding-a-slice.md",
         "docs/authentication.md",
-    ]
+    ],
 )
 def test_documents_linked_from_the_readme_exist(link: str) -> None:
     assert link in (PROJECT_ROOT / "README.md").read_text()
