@@ -40,14 +40,14 @@ from src.core.rate_limit import (
 )
 from src.core.routing import fix_options_allow_headers
 from src.core.settings import Settings, SettingsError, load_settings
-from src.features import auth, health, users
+from src.features import auth, avatars, health, users
 
 __all__ = ("API_PREFIX", "FEATURES", "JOBS", "OPERATIONS", "app_from_env", "create_app")
 
 API_PREFIX = "/api/v1"
 
 # Routers served under /api/v1, one per feature.
-FEATURES: tuple[ControllerRouterHandler, ...] = (auth.router, users.router)
+FEATURES: tuple[ControllerRouterHandler, ...] = (auth.router, users.router, avatars.router)
 # Routers served at the root, outside the versioned API.
 OPERATIONS: tuple[ControllerRouterHandler, ...] = (health.router,)
 # Periodic background jobs, from the features that have any.
@@ -56,6 +56,7 @@ JOBS: tuple[PeriodicJob, ...] = (*auth.JOBS,)
 _TAGS = [
     Tag(name="auth", description="Sign up, log in, rotate tokens, manage sessions; the token signing keys."),
     Tag(name="users", description="Your own account."),
+    Tag(name="avatars", description="Create, browse, edit and like avatars; each is also an SVG image."),
     Tag(name="health", description="Probes for orchestrators and load balancers."),
 ]
 _DESCRIPTION = (

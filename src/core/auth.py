@@ -41,6 +41,7 @@ from src.core.tokens import AccessClaims, InvalidToken
 __all__ = (
     "AUTH_DEPENDENCIES",
     "BEARER_SECURITY",
+    "OPTIONAL_BEARER_SECURITY",
     "AuthGate",
     "Principal",
     "authenticate",
@@ -50,8 +51,10 @@ __all__ = (
 
 Principal = AccessClaims
 
-# For route decorators: `security=BEARER_SECURITY` marks an operation as needing a token.
+# For route decorators: `security=BEARER_SECURITY` marks an operation as needing a token;
+# OPTIONAL_BEARER_SECURITY as working without one and personalising with one.
 BEARER_SECURITY: Final[list[dict[str, list[str]]]] = [{"BearerAuth": []}]
+OPTIONAL_BEARER_SECURITY: Final[list[dict[str, list[str]]]] = [{}, {"BearerAuth": []}]
 _PRINCIPAL_KEY: Final = "principal"
 _PENDING_SESSION_CHECK_KEY: Final = "pending_session_check"
 _SCHEME: Final = "bearer "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import Any
 
@@ -9,7 +10,7 @@ import httpx
 
 from src.core.ids import new_id
 
-__all__ = ("Account", "bearer", "log_in", "new_account", "sign_up", "unique_email")
+__all__ = ("Account", "bearer", "log_in", "new_account", "new_accounts", "sign_up", "unique_email")
 
 PASSWORD = "correct horse battery staple"
 
@@ -58,3 +59,14 @@ async def new_account(client: httpx.AsyncClient, *, password: str = PASSWORD, di
     logged_in = await log_in(client, email, password)
     assert logged_in.status_code == 200, logged_in.text
     return Account(id=created.json()["id"], email=email, password=password, tokens=logged_in.json())
+
+
+async def new_accounts(client: httpx.AsyncClient, count: int, *, at_once: int = 16) -> list[Account]:
+    """Many accounts, made a few at a time: sign-ups queue on the bounded password hasher."""
+    limit = asyncio.Semaphore(at_once)
+
+    async def one() -> Account:
+        async with limit:
+            return await new_account(client)
+
+    return list(await asyncio.gather(*(one() for _ in range(count))))

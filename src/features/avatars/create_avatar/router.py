@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Response, post
+from litestar.di import NamedDependency
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import JSONBody
+
+from src.core.auth import BEARER_SECURITY, Principal
+from src.core.database import Connection
+from src.core.idempotency import Idempotency, IdempotencyKeyParam
+from src.core.problems import problem_responses
+from src.core.text import tidy
+from src.features.avatars.create_avatar.command import CreateAvatar
+from src.features.avatars.create_avatar.handler import create_avatar
+from src.features.avatars.create_avatar.schema import CreateAvatarRequest
+from src.features.avatars.read_model import AvatarView, etag_of, location_of
+
+__all__ = ("create_avatar_route",)
+
+
+@post(
+    "/",
+    operation_id="createAvatar",
+    summary="Create an avatar",
+    description="Send `Idempotency-Key` to make retries safe.",
+    status_code=201,
+    security=BEARER_SECURITY,
+    responses={
+        201: ResponseSpec(AvatarView, description="Created; `Location` and `ETag` name it and its version"),
+        **problem_responses(400, 401, 409, 413, 415, 422),
+    },
+)
+async def create_avatar_route(
+    request: Request[Any, Any, Any],
+    data: JSONBody[CreateAvatarRequest],
+    user: NamedDependency[Principal],
+    transaction: NamedDependency[Connection],
+    idempotency_key: IdempotencyKeyParam = None,
+) -> Response[AvatarView]:
+    async def create() -> Response[AvatarView]:
+        command = CreateAvatar(owner_id=user.user_id, name=tidy(data.name), color=data.color.upper())
+        view, version = await create_avatar(command, transaction=transaction)
+        return Response(view, status_code=201, headers={"Location": location_of(view.id), "ETag": etag_of(version)})
+
+    idempotency = Idempotency(
+        transaction,
+        scope=f"user:{user.user_id}",
+        key=idempotency_key,
+        method="POST",
+        path=request.url.path,
+        body=data,
+    )
+    return await idempotency.run(create)

@@ -1,0 +1,6 @@
+SELECT_AVATAR_LOOK = """
+SELECT a.name, a.color, a.version
+FROM avatars a
+JOIN users u ON u.id = a.owner_id AND u.deleted_at IS NULL
+WHERE a.id = $1 AND a.deleted_at IS NULL
+"""

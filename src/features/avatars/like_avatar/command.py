@@ -1,0 +1,13 @@
+from __future__ import annotations
+
+from uuid import UUID
+
+import msgspec
+
+__all__ = ("LikeAvatar",)
+
+
+class LikeAvatar(msgspec.Struct, frozen=True, kw_only=True):
+    avatar_id: UUID
+    user_id: UUID
+    """From the token."""

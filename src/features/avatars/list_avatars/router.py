@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from litestar import Request, get
+from litestar.di import NamedDependency
+from litestar.params import FromQuery
+
+from src.core.auth import OPTIONAL_BEARER_SECURITY, Principal
+from src.core.database import Connection
+from src.core.pagination import DEFAULT_LIMIT, CursorCodec, CursorParam, LimitParam, build_page
+from src.core.problems import problem_responses
+from src.features.avatars.list_avatars.command import ListAvatars
+from src.features.avatars.list_avatars.handler import list_avatars
+from src.features.avatars.list_avatars.schema import AvatarsPage
+
+__all__ = ("list_avatars_route",)
+
+
+@get(
+    "/",
+    operation_id="listAvatars",
+    summary="List avatars, newest first",
+    description="Public. Cursor-paginated: follow `links.next` (or pass `meta.next_cursor` as `cursor`) until it "
+    "is null. Pages stay correct while avatars are added or deleted between requests.",
+    security=OPTIONAL_BEARER_SECURITY,
+    responses=problem_responses(400, 401),
+)
+async def list_avatars_route(
+    request: Request[Any, Any, Any],
+    viewer: NamedDependency[Principal | None],
+    connection: NamedDependency[Connection],
+    cursors: NamedDependency[CursorCodec],
+    owner_id: FromQuery[UUID | None] = None,
+    limit: FromQuery[LimitParam] = DEFAULT_LIMIT,
+    cursor: FromQuery[CursorParam] = "",
+) -> AvatarsPage:
+    scope = f"avatars:{owner_id or '*'}"
+    command = ListAvatars(
+        owner_id=owner_id,
+        viewer_id=viewer.user_id if viewer else None,
+        page=cursors.page_request(scope=scope, limit=limit, cursor=cursor),
+    )
+    avatars, has_more = await list_avatars(command, connection=connection)
+    return build_page(
+        AvatarsPage,
+        avatars,
+        has_more=has_more,
+        last_id=avatars[-1].id if avatars else None,
+        limit=limit,
+        codec=cursors,
+        scope=scope,
+        path=request.url.path,
+        query={"owner_id": str(owner_id)} if owner_id else {},
+    )

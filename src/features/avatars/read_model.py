@@ -1,0 +1,78 @@
+"""The avatars feature's read model: the avatar view every slice returns.
+
+CQRS-lite, per the seed: the view is denormalised at read time in one query (the owner's
+display name joined, `likes_count` pre-aggregated by triggers, `liked_by_me` from one
+indexed lookup), so a page of 100 avatars is one query, not 101. Queries select the
+columns in `VIEW_COLUMNS` order so a row maps straight in (`avatar_view(row)`).
+
+Shared by this feature's slices only (the import contracts allow a feature's
+`read_model` and nothing else of a sibling slice).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Final
+from uuid import UUID
+
+import asyncpg
+import msgspec
+from msgspec import Meta
+
+__all__ = ("AvatarOwner", "AvatarView", "avatar_event", "avatar_view", "etag_of", "location_of")
+
+# Documentation of the column order every view query selects.
+VIEW_COLUMNS: Final = (
+    "a.id, a.name, a.color, a.owner_id, u.display_name, a.likes_count, liked_by_me, a.created_at, "
+    "a.updated_at, a.version"
+)
+
+
+class AvatarOwner(msgspec.Struct, frozen=True):
+    id: UUID
+    display_name: str
+
+
+class AvatarView(msgspec.Struct, frozen=True):
+    id: UUID
+    name: Annotated[str, Meta(examples=["Ada Lovelace"])]
+    color: Annotated[str, Meta(description="#RRGGBB, upper case", examples=["#3A7BD5"])]
+    owner: AvatarOwner
+    likes_count: int
+    liked_by_me: Annotated[bool, Meta(description="Whether the caller likes it (false without a token)")]
+    created_at: datetime
+    updated_at: datetime
+
+
+def avatar_view(row: asyncpg.Record) -> tuple[AvatarView, int]:
+    """The view and its version (for the ETag) from a row selected in VIEW_COLUMNS order."""
+    view = AvatarView(
+        id=row[0],
+        name=row[1],
+        color=row[2],
+        owner=AvatarOwner(id=row[3], display_name=row[4]),
+        likes_count=row[5],
+        liked_by_me=row[6],
+        created_at=row[7],
+        updated_at=row[8],
+    )
+    return view, row[9]
+
+
+def etag_of(version: int) -> str:
+    """A strong ETag of the avatar's editable state (name, colour): what If-Match checks."""
+    return f'"v{version}"'
+
+
+def location_of(avatar_id: UUID) -> str:
+    return f"/api/v1/avatars/{avatar_id}"
+
+
+def avatar_event(view: AvatarView, *, actor_id: UUID | None = None) -> dict[str, object]:
+    """The `data` of an avatar.* event: the avatar as its owner sees it, and who acted."""
+    avatar = msgspec.structs.asdict(view)
+    del avatar["liked_by_me"]  # depends on who reads it; events go to the owner
+    data: dict[str, object] = {"avatar": avatar}
+    if actor_id is not None:
+        data["actor"] = {"id": actor_id}
+    return data

@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+from uuid import UUID
+
+from litestar import delete
+from litestar.di import NamedDependency
+from litestar.params import FromPath
+
+from src.core.auth import BEARER_SECURITY, Principal
+from src.core.database import Connection
+from src.core.problems import problem_responses
+from src.features.avatars.unlike_avatar.command import UnlikeAvatar
+from src.features.avatars.unlike_avatar.handler import unlike_avatar
+
+__all__ = ("unlike_avatar_route",)
+
+
+@delete(
+    "/{avatar_id:uuid}/like",
+    operation_id="unlikeAvatar",
+    summary="Take your like back",
+    description="Idempotent: repeating it changes nothing. `likes_count` stays exact under any concurrency.",
+    status_code=204,
+    security=BEARER_SECURITY,
+    responses=problem_responses(400, 401, 404),
+)
+async def unlike_avatar_route(
+    avatar_id: FromPath[UUID], user: NamedDependency[Principal], transaction: NamedDependency[Connection]
+) -> None:
+    await unlike_avatar(UnlikeAvatar(avatar_id=avatar_id, user_id=user.user_id), transaction=transaction)

@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+import msgspec
+from litestar import Response, patch
+from litestar.di import NamedDependency
+from litestar.params import FromPath, HeaderParameter, JSONBody
+
+from src.core.auth import BEARER_SECURITY, Principal
+from src.core.database import Connection
+from src.core.problems import problem_responses
+from src.core.text import tidy
+from src.features.avatars.read_model import AvatarView, etag_of
+from src.features.avatars.update_avatar.command import UpdateAvatar
+from src.features.avatars.update_avatar.handler import update_avatar
+from src.features.avatars.update_avatar.schema import UpdateAvatarRequest
+
+__all__ = ("update_avatar_route",)
+
+
+@patch(
+    "/{avatar_id:uuid}",
+    operation_id="updateAvatar",
+    summary="Change an avatar's name or colour",
+    description="Owner only (403 otherwise). Send `If-Match` with the `ETag` you read to refuse (412) an edit "
+    "that would overwrite someone else's newer one.",
+    security=BEARER_SECURITY,
+    responses=problem_responses(400, 401, 403, 404, 412, 413, 415),
+)
+async def update_avatar_route(
+    avatar_id: FromPath[UUID],
+    data: JSONBody[UpdateAvatarRequest],
+    user: NamedDependency[Principal],
+    transaction: NamedDependency[Connection],
+    if_match: Annotated[str | None, HeaderParameter(name="If-Match", max_length=1024)] = None,
+) -> Response[AvatarView]:
+    command = UpdateAvatar(
+        avatar_id=avatar_id,
+        user_id=user.user_id,
+        name=None if data.name is msgspec.UNSET else tidy(data.name),
+        color=None if data.color is msgspec.UNSET else data.color.upper(),
+        if_match=if_match,
+    )
+    view, version = await update_avatar(command, transaction=transaction)
+    return Response(view, headers={"ETag": etag_of(version)})
