@@ -24,6 +24,7 @@ from src.core.body import RequestChecks, StrictJsonBodies
 from src.core.client_address import ClientAddressResolver
 from src.core.dependencies import KERNEL_DEPENDENCIES
 from src.core.edge import REQUEST_ID_HEADER, EdgeMiddleware
+from src.core.idempotency import EXPIRE_IDEMPOTENCY_KEYS
 from src.core.jobs import PeriodicJob
 from src.core.lifespan import build_lifespan, resources_from
 from src.core.logging import configure_logging
@@ -51,7 +52,7 @@ FEATURES: tuple[ControllerRouterHandler, ...] = (auth.router, users.router, avat
 # Routers served at the root, outside the versioned API.
 OPERATIONS: tuple[ControllerRouterHandler, ...] = (health.router,)
 # Periodic background jobs, from the features that have any.
-JOBS: tuple[PeriodicJob, ...] = (*auth.JOBS,)
+JOBS: tuple[PeriodicJob, ...] = (EXPIRE_IDEMPOTENCY_KEYS, *auth.JOBS)
 
 _TAGS = [
     Tag(name="auth", description="Sign up, log in, rotate tokens, manage sessions; the token signing keys."),

@@ -107,3 +107,34 @@ def test_generated_client_signs_up_logs_in_refreshes_and_reads_the_profile(sdk: 
     assert duplicate.code == "email_taken"
     assert profile.id == account.id
     assert profile.display_name == "SDK"
+
+
+def test_generated_client_creates_lists_and_likes_avatars(sdk: ModuleType, live: Served) -> None:
+    models = importlib.import_module(f"{PACKAGE}.models")
+    password = "correct horse battery staple"
+    email = f"sdk-avatars-{os.getpid()}@example.com"
+    with sdk.Client(base_url=live.url, raise_on_unexpected_status=True) as client:
+        operation("auth.sign_up").sync(
+            client=client, body=models.SignUpRequest(email=email, password=password, display_name="Painter")
+        )
+        token = operation("auth.log_in").sync(client=client, body=models.LogInRequest(email=email, password=password))
+
+    with sdk.AuthenticatedClient(base_url=live.url, token=token.access_token, raise_on_unexpected_status=True) as me:
+        created = operation("avatars.create_avatar").sync_detailed(
+            client=me, body=models.CreateAvatarRequest(name="Sunset", color="#ff8800"), idempotency_key="sdk-key-1"
+        )
+        replayed = operation("avatars.create_avatar").sync_detailed(
+            client=me, body=models.CreateAvatarRequest(name="Sunset", color="#ff8800"), idempotency_key="sdk-key-1"
+        )
+        liked = operation("avatars.like_avatar").sync_detailed(client=me, avatar_id=created.parsed.id)
+        page = operation("avatars.list_avatars").sync(client=me, owner_id=created.parsed.owner.id, limit=10)
+
+    assert created.status_code == 201
+    assert created.parsed.color == "#FF8800"
+    assert replayed.parsed.id == created.parsed.id
+    assert replayed.headers["idempotent-replayed"] == "true"
+    assert liked.status_code == 204
+    (listed,) = page.data
+    assert listed.id == created.parsed.id
+    assert (listed.likes_count, listed.liked_by_me) == (1, True)
+    assert page.meta.next_cursor is None

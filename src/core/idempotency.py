@@ -26,16 +26,25 @@ from litestar.openapi.spec import Example
 from litestar.params import HeaderParameter
 
 from src.core.clock import utc_now
-from src.core.database import Connection
+from src.core.database import Connection, Database
 from src.core.errors import Conflict, DomainError
+from src.core.jobs import PeriodicJob
 
-__all__ = ("IDEMPOTENCY_KEY_HEADER", "Idempotency", "IdempotencyKeyParam", "KeyReused")
+__all__ = (
+    "EXPIRE_IDEMPOTENCY_KEYS",
+    "IDEMPOTENCY_KEY_HEADER",
+    "Idempotency",
+    "IdempotencyKeyParam",
+    "KeyReused",
+    "expire_idempotency_keys",
+)
 
 IDEMPOTENCY_KEY_HEADER: Final = "Idempotency-Key"
 REPLAYED_HEADER: Final = "Idempotent-Replayed"
 # Headers of the stored response worth replaying.
 _KEPT_HEADERS: Final = ("location", "etag")
 _TTL: Final = timedelta(hours=24)
+_CLEANUP_BATCH: Final = 1000
 
 TRY_LOCK: Final = "SELECT pg_try_advisory_xact_lock(hashtextextended($1 || ' ' || $2, 0))"
 SELECT_STORED: Final = """
@@ -44,6 +53,10 @@ FROM idempotency_keys
 WHERE scope = $1 AND key = $2 AND expires_at > now()
 """
 DELETE_EXPIRED_KEY: Final = "DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2 AND expires_at <= now()"
+DELETE_EXPIRED_KEYS: Final = """
+DELETE FROM idempotency_keys
+WHERE ctid IN (SELECT ctid FROM idempotency_keys WHERE expires_at < now() LIMIT $1)
+"""
 INSERT_STORED: Final = """
 INSERT INTO idempotency_keys (scope, key, request_hash, status_code, response_body, response_headers, expires_at)
 VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7)
@@ -130,3 +143,19 @@ class Idempotency:
             msgspec.json.encode(kept).decode(),
             utc_now() + _TTL,
         )
+
+
+async def expire_idempotency_keys(database: Database) -> int:
+    """Deletes keys past their 24 hours, in batches (a retry after that creates anew)."""
+    deleted = 0
+    while True:
+        async with database.acquire() as connection:
+            count = int((await connection.execute(DELETE_EXPIRED_KEYS, _CLEANUP_BATCH)).rsplit(" ", 1)[-1])
+        deleted += count
+        if count < _CLEANUP_BATCH:
+            return deleted
+
+
+EXPIRE_IDEMPOTENCY_KEYS: Final = PeriodicJob(
+    name="expire-idempotency-keys", interval_seconds=3600, run=expire_idempotency_keys
+)

@@ -7,7 +7,10 @@ import asyncpg
 import httpx
 import pytest
 
+from src.core.database import Database, create_pool
+from src.core.idempotency import expire_idempotency_keys
 from src.core.ids import new_id
+from src.core.settings import Settings
 from tests.support.accounts import new_account
 from tests.support.avatars import AVATARS, create_avatar, events_of
 from tests.support.problems import assert_problem
@@ -164,3 +167,25 @@ async def _avatar_count(dsn: str) -> int:
         return count
     finally:
         await connection.close()
+
+
+async def test_expired_keys_are_cleaned_up(client: httpx.AsyncClient, settings: Settings, database_url: str) -> None:
+    owner = await new_account(client)
+    for _ in range(3):
+        await create_avatar(client, owner, **{"Idempotency-Key": str(new_id())})
+    connection = await asyncpg.connect(database_url)
+    try:
+        await connection.execute(
+            "UPDATE idempotency_keys SET expires_at = now() - interval '1 second' WHERE ctid IN "
+            "(SELECT ctid FROM idempotency_keys LIMIT 2)"
+        )
+        pool = await create_pool(settings, database_url)
+        try:
+            deleted = await expire_idempotency_keys(Database(pool, acquire_timeout=2, release_timeout=2))
+        finally:
+            await pool.close()
+        remaining = await connection.fetchval("SELECT count(*) FROM idempotency_keys")
+    finally:
+        await connection.close()
+
+    assert (deleted, remaining) == (2, 1)
