@@ -28,7 +28,6 @@ from src.core.idempotency import EXPIRE_IDEMPOTENCY_KEYS
 from src.core.jobs import PeriodicJob
 from src.core.lifespan import build_lifespan, resources_from
 from src.core.logging import configure_logging
-from src.core.metrics import prometheus_config
 from src.core.metrics_endpoint import metrics_route
 from src.core.problems import problem_handlers
 from src.core.rate_limit import (
@@ -128,9 +127,7 @@ def create_app(
     operations: Sequence[ControllerRouterHandler] = OPERATIONS,
     jobs: Sequence[PeriodicJob] = JOBS,
 ) -> Litestar:
-    middleware = [prometheus_config.middleware]
-    if settings.rate_limit_enabled:
-        middleware.append(_rate_limits(settings).middleware)
+    middleware = [_rate_limits(settings).middleware] if settings.rate_limit_enabled else []
     app = Litestar(
         route_handlers=[
             *operations,
@@ -158,6 +155,7 @@ def create_app(
         app.asgi_handler,
         client_addresses=ClientAddressResolver(settings.trusted_proxies),
         hsts_max_age=settings.hsts_max_age,
+        access_log=settings.log_level in {"debug", "info"},
     )
     return app
 

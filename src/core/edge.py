@@ -4,7 +4,8 @@
 so it also sees requests that match no route (404/405), CORS preflights, and responses
 produced by exception handlers. For each HTTP request it:
 
-- accepts a sane `X-Request-ID` or makes a new UUID v7, echoes it on the response, and
+- accepts a sane `X-Request-ID` or makes a new UUID v7 (ids only need to be unique and
+  sortable here, so the Rust uuid-utils type is stringified directly), echoes it on the response, and
   binds it into structlog's contextvars (every log line of the request carries it) and
   into `current_request_id()` (problem bodies, outbound calls);
 - resolves the client address once (proxy-aware, see `core.client_address`) into
@@ -12,8 +13,8 @@ produced by exception handlers. For each HTTP request it:
 - adds the security headers, errors included: HSTS, nosniff, `X-Frame-Options: DENY`,
   `Referrer-Policy`, and a `Content-Security-Policy` of `default-src 'none'` (the docs
   page gets one that lets it run; a route that sets its own CSP keeps it);
-- writes one access log line: method, route template, status, duration, client;
-- counts requests that matched no route (route metrics cannot see them).
+- records the request metrics (route template, method, status, duration; see
+  `core.metrics`) and writes one access log line with the same and the client.
 """
 
 from __future__ import annotations
@@ -26,11 +27,11 @@ from typing import Final, cast
 import structlog
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from uuid_utils import uuid7
 
 from src.core.client_address import ClientAddressResolver
-from src.core.ids import new_id
 from src.core.logging import get_logger
-from src.core.metrics import UNMATCHED_REQUESTS
+from src.core.metrics import RequestMetrics
 
 __all__ = ("DOCS_CSP", "REQUEST_ID_HEADER", "EdgeMiddleware", "current_request_id", "security_headers")
 
@@ -49,6 +50,8 @@ DOCS_CSP: Final = (
     "connect-src 'self'; font-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 )
 _DOCS_PREFIX: Final = "/docs"
+API_CSP_BYTES: Final = API_CSP.encode()
+DOCS_CSP_BYTES: Final = DOCS_CSP.encode()
 
 _request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
 access_log = get_logger(component="access")
@@ -79,12 +82,16 @@ def security_headers(hsts_max_age: int) -> tuple[tuple[bytes, bytes], ...]:
 
 
 class EdgeMiddleware:
-    __slots__ = ("_addresses", "_headers", "app")
+    __slots__ = ("_access_log", "_addresses", "_headers", "_metrics", "app")
 
-    def __init__(self, app: ASGIApp, *, client_addresses: ClientAddressResolver, hsts_max_age: int) -> None:
+    def __init__(
+        self, app: ASGIApp, *, client_addresses: ClientAddressResolver, hsts_max_age: int, access_log: bool
+    ) -> None:
         self.app = app
         self._addresses = client_addresses
         self._headers = security_headers(hsts_max_age)
+        self._metrics = RequestMetrics()
+        self._access_log = access_log
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != ScopeType.HTTP:
@@ -92,13 +99,14 @@ class EdgeMiddleware:
             return
 
         started = time.perf_counter()
-        request_id = _incoming_request_id(scope) or str(new_id())
+        self._metrics.started()
+        request_id = _incoming_request_id(scope) or str(uuid7())
         request_id_token = _request_id.set(request_id)
         log_tokens = structlog.contextvars.bind_contextvars(request_id=request_id)
         client = self._addresses.resolve(scope)
         scope["state"]["client_address"] = client
         edge_headers = (*self._headers, (_REQUEST_ID_HEADER_BYTES, request_id.encode()))
-        csp = (DOCS_CSP if scope["path"].startswith(_DOCS_PREFIX) else API_CSP).encode()
+        csp = DOCS_CSP_BYTES if scope["path"].startswith(_DOCS_PREFIX) else API_CSP_BYTES
         status = 0
 
         async def send_with_edge_headers(message: Message) -> None:
@@ -108,7 +116,8 @@ class EdgeMiddleware:
                 headers = list(message.get("headers", ()))
                 if not any(name.lower() == _CSP for name, _ in headers):
                     headers.append((_CSP, csp))
-                message["headers"] = [*headers, *edge_headers]
+                headers.extend(edge_headers)
+                message["headers"] = headers
             await send(message)
 
         try:
@@ -120,17 +129,18 @@ class EdgeMiddleware:
         finally:
             # Typed as always present, but absent when no route matched.
             route = cast("str | None", scope.get("path_template"))
-            method = scope.get("method")
+            method: str = scope.get("method", "")
             final_status = status or _CLIENT_CLOSED
-            if route is None:
-                UNMATCHED_REQUESTS.labels(method, final_status).inc()
-            access_log.info(
-                "request",
-                method=method,
-                route=route,
-                status=final_status,
-                duration_ms=round((time.perf_counter() - started) * 1000, 2),
-                client=client,
-            )
+            seconds = time.perf_counter() - started
+            self._metrics.finished(method, route, final_status, seconds)
+            if self._access_log:
+                access_log.info(
+                    "request",
+                    method=method,
+                    route=route,
+                    status=final_status,
+                    duration_ms=round(seconds * 1000, 2),
+                    client=client,
+                )
             structlog.contextvars.reset_contextvars(**log_tokens)
             _request_id.reset(request_id_token)

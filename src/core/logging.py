@@ -55,7 +55,8 @@ def mask_email(text: str) -> str:
 
 
 def _scrub(value: Any, depth: int = 0) -> Any:
-    if isinstance(value, str):
+    kind = type(value)
+    if kind is str:
         return mask_email(value) if "@" in value else value
     if depth > 4:
         return value
@@ -64,16 +65,25 @@ def _scrub(value: Any, depth: int = 0) -> Any:
             key: _REDACTED if str(key).lower() in SENSITIVE_KEYS else _scrub(item, depth + 1)
             for key, item in value.items()
         }
-    if isinstance(value, (list, tuple)):
+    if kind is list or kind is tuple:
         return [_scrub(item, depth + 1) for item in value]
     return value
 
 
 def scrub_sensitive(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:
+    """Runs on every line, so it is written for the common case: flat, harmless values.
+
+    Top-level keys are matched as written (log keys are lower-case names); keys of
+    nested mappings (headers, bodies) are matched case-insensitively.
+    """
+    for key in event_dict.keys() & SENSITIVE_KEYS:
+        event_dict[key] = _REDACTED
     for key, value in event_dict.items():
-        if key.lower() in SENSITIVE_KEYS:
-            event_dict[key] = _REDACTED
-        elif isinstance(value, (str, Mapping, list, tuple)):
+        kind = type(value)
+        if kind is str:
+            if "@" in value:
+                event_dict[key] = mask_email(value)
+        elif kind is dict or kind is list or kind is tuple or isinstance(value, Mapping):
             event_dict[key] = _scrub(value)
     return event_dict
 

@@ -8,6 +8,7 @@ import hmac
 import json
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -122,3 +123,15 @@ async def test_the_genuine_token_works(client: httpx.AsyncClient) -> None:
         await client.get("/api/v1/users/me", headers={"Authorization": f"bearer {account.tokens['access_token']}"})
     ).status_code == 200
     assert (await client.get("/api/v1/users/me", headers=account.headers)).json()["id"] == account.id
+
+
+async def test_a_remembered_token_still_expires(client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    account = await new_account(client)
+    assert (await client.get("/api/v1/users/me", headers=account.headers)).status_code == 200  # now remembered
+
+    later = datetime.now(UTC) + timedelta(minutes=16)
+    monkeypatch.setattr("src.core.tokens.utc_now", lambda: later)
+    response = await client.get("/api/v1/users/me", headers=account.headers)
+
+    assert_problem(response, 401, "invalid_token")
+    assert response.json()["detail"] == "The token has expired."

@@ -1,0 +1,1 @@
+-- GET the URL path given to wrk, nothing else.

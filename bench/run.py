@@ -1,0 +1,411 @@
+"""Side-by-side benchmark: our service against the practical limit and the usual stacks.
+
+    uv run python bench/run.py            # full method: 5 rounds x 10 s x 16/64/256 connections
+    uv run python bench/run.py --quick    # 1 round x 3 s at 64 connections (under 3 minutes)
+
+One PostgreSQL for everyone (embedded, or BENCH_DATABASE_URL), seeded with 10k avatars
+and ANALYZEd. Each server runs one worker pinned to core 0 (`taskset`); wrk and
+PostgreSQL get the other core. Servers are measured one after another, rounds
+interleaved (server A, B, C, then A, B, C again), so slow drift hits everyone alike. A
+round in which the server's core was not saturated is rejected (the load generator, not
+the server, was the bottleneck). Output: a table, `bench/results/latest.json`, and
+`bench/results/latest.png`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import asyncpg
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCH = ROOT / "bench"
+RESULTS = BENCH / "results"
+SERVER_CORE = "0"
+LOAD_CORE = "1"
+SEED_AVATARS = 10_000
+PASSWORD = "benchmark password 1"
+SATURATION = 0.85  # share of one core the server must use for a round to count
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    name: str
+    script: str
+    env: dict[str, str] = field(default_factory=dict)
+    path: str = "/"
+
+
+@dataclass
+class Sample:
+    server: str
+    endpoint: str
+    connections: int
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    non_2xx: int
+    socket_errors: int
+    server_cpu: float
+    accepted: bool
+
+
+@dataclass
+class ServerSpec:
+    name: str
+    command: list[str]
+    env: dict[str, str]
+    startup_s: float = 0.0
+    peak_rss_mib: float = 0.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@contextmanager
+def database() -> Iterator[str]:
+    """A PostgreSQL admin DSN: BENCH_DATABASE_URL, or an embedded server for this run."""
+    if url := os.environ.get("BENCH_DATABASE_URL"):
+        yield url
+        return
+    sys.path.insert(0, str(ROOT))
+    from tests.support.databases import EmbeddedServer  # noqa: PLC0415 - the same embedded server the tests use
+
+    with tempfile.TemporaryDirectory(prefix="avatar-bench-pg-") as directory:
+        server = EmbeddedServer(Path(directory) / "pgdata")
+        try:
+            yield server.dsn
+        finally:
+            server.cleanup()
+
+
+async def prepare_database(admin_dsn: str) -> str:
+    """A fresh database with our migrations and 10k avatars; returns its DSN."""
+    from urllib.parse import urlsplit, urlunsplit  # noqa: PLC0415
+
+    sys.path.insert(0, str(ROOT))
+    from src.core.migrations import apply_migrations, discover_migrations  # noqa: PLC0415
+
+    name = f"avatar_bench_{os.getpid()}"
+    admin = await asyncpg.connect(admin_dsn)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    dsn = urlunsplit(urlsplit(admin_dsn)._replace(path=f"/{name}"))
+    connection = await asyncpg.connect(dsn)
+    try:
+        await apply_migrations(connection, discover_migrations(ROOT / "migrations"), lock_timeout=30)
+        from src.core.ids import new_id  # noqa: PLC0415
+
+        owners = [new_id() for _ in range(100)]
+        await connection.copy_records_to_table(
+            "users",
+            records=[(owner, f"seed{i}@example.com", f"Seed {i}", "x") for i, owner in enumerate(owners)],
+            columns=["id", "email", "display_name", "password_hash"],
+        )
+        rows = [
+            (new_id(), owners[i % len(owners)], f"Seed avatar {i}", f"#{(i * 2654435761) % 16777216:06X}")
+            for i in range(SEED_AVATARS)
+        ]
+        await connection.copy_records_to_table("avatars", records=rows, columns=["id", "owner_id", "name", "color"])
+        await connection.execute("ANALYZE")
+    finally:
+        await connection.close()
+    return dsn
+
+
+def process_stat(pid: int) -> tuple[float, int]:
+    """(CPU seconds used, RSS in bytes) of a process and its children."""
+    cpu, rss = 0.0, 0
+    ticks = os.sysconf("SC_CLK_TCK")
+    pids = [pid]
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        pids += [int(child) for child in children]
+    except OSError:
+        pass
+    for each in pids:
+        try:
+            fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
+            cpu += (int(fields[11]) + int(fields[12])) / ticks
+            rss += int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, IndexError, ValueError):
+            continue
+    return cpu, rss
+
+
+class Running:
+    def __init__(self, spec: ServerSpec, process: subprocess.Popen[bytes], url: str) -> None:
+        self.spec = spec
+        self.process = process
+        self.url = url
+
+
+@contextmanager
+def start(spec: ServerSpec, port: int, log: Path) -> Iterator[Running]:
+    env = {**os.environ, **spec.env, "PORT": str(port)}
+    command = ["taskset", "-c", SERVER_CORE, *[part.replace("{port}", str(port)) for part in spec.command]]
+    started = time.monotonic()
+    with log.open("wb") as output:
+        process = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT, cwd=ROOT)  # noqa: S603
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = started + 60
+            while time.monotonic() < deadline:
+                try:
+                    if httpx.get(f"{url}/health/live", timeout=0.5).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if process.poll() is not None:
+                    raise RuntimeError(f"{spec.name} exited during start-up; see {log}")
+                time.sleep(0.02)
+            else:
+                raise RuntimeError(f"{spec.name} did not answer within 60 s; see {log}")
+            spec.startup_s = time.monotonic() - started
+            yield Running(spec, process, url)
+        finally:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def wrk(url: str, endpoint: Endpoint, connections: int, seconds: int, env: dict[str, str]) -> dict[str, float]:
+    script = BENCH / "lua" / f"{endpoint.script}.lua"
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as combined:
+        combined.write(script.read_text() + "\n" + (BENCH / "lua" / "report.lua").read_text())
+    try:
+        result = subprocess.run(  # noqa: S603
+            ["taskset", "-c", LOAD_CORE, "wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency",
+             "-s", combined.name, url + endpoint.path],
+            env={**os.environ, **env, **endpoint.env},
+            capture_output=True,
+            text=True,
+            timeout=seconds + 60,
+            check=True,
+        )
+    finally:
+        os.unlink(combined.name)
+    last = [line for line in result.stdout.splitlines() if line.startswith("{")][-1]
+    return json.loads(last)  # type: ignore[no-any-return]
+
+
+ENDPOINTS = {
+    "live": Endpoint("GET /health/live", "plain_get", path="/health/live"),
+    "by_id": Endpoint("GET /api/v1/avatars/{id}", "avatar_by_id"),
+    "list": Endpoint("GET /api/v1/avatars?limit=20", "plain_get", path="/api/v1/avatars?limit=20"),
+    "create": Endpoint("POST /api/v1/avatars", "create_avatar"),
+    "me": Endpoint("GET /api/v1/users/me", "authenticated_get", env={"BENCH_PATH": "/api/v1/users/me"}),
+}
+
+
+def servers(dsn: str, key_file: Path) -> dict[str, ServerSpec]:
+    """Every server under test, started the same way: one worker, PORT from the harness."""
+    common = {"DATABASE_URL": dsn, "BENCH_JWT_KEY_FILE": str(key_file), "LOG_LEVEL": "warning"}
+    peer = ["uv", "run", "--no-project", "--quiet", "--python", sys.executable]
+    return {
+        "ours": ServerSpec(
+            "ours (Litestar, as shipped)",
+            [sys.executable, "-m", "src.cli", "serve"],
+            {
+                **common,
+                "APP_ENV": "production",
+                "HOST": "127.0.0.1",
+                "WORKERS": "1",
+                "JWT_PRIVATE_KEY": f"@{key_file}",
+                "LOG_FORMAT": "json",
+                # Shipped middleware, limits high enough not to answer the benchmark with 429s.
+                "RATE_LIMIT_DEFAULT": "9999999/second",
+                "MIGRATE_ON_STARTUP": "false",
+                "DB_POOL_MIN_SIZE": "10",
+                "DB_POOL_MAX_SIZE": "10",
+            },
+        ),
+        "limit": ServerSpec(
+            "practical limit (bare ASGI)",
+            [sys.executable, "-m", "granian", "--interface", "asgi", "--loop", "uvloop", "--workers", "1",
+             "--host", "127.0.0.1", "--port", "{port}", "--no-access-log", "bench.peers.bare_asgi:app"],
+            common,
+        ),
+        "fastapi_sqlalchemy": ServerSpec(
+            "FastAPI + SQLAlchemy (uvicorn)",
+            [*peer, "--with-requirements", "bench/peers/requirements-fastapi.txt", "uvicorn", "--workers", "1",
+             "--host", "127.0.0.1", "--port", "{port}", "--log-level", "warning", "--no-access-log",
+             "bench.peers.fastapi_sqlalchemy:app"],
+            common,
+        ),
+        "fastapi_asyncpg": ServerSpec(
+            "FastAPI + raw asyncpg (uvicorn)",
+            [*peer, "--with-requirements", "bench/peers/requirements-fastapi.txt", "uvicorn", "--workers", "1",
+             "--host", "127.0.0.1", "--port", "{port}", "--log-level", "warning", "--no-access-log",
+             "bench.peers.fastapi_asyncpg:app"],
+            common,
+        ),
+    }
+
+
+async def bench_credentials(dsn: str, ours_url: str, ids_file: Path) -> str:
+    """Sign a user up through our API (so its password hash is real), log in, write some ids."""
+    async with httpx.AsyncClient(base_url=ours_url, timeout=30) as client:
+        email = f"bench-{os.getpid()}@example.com"
+        body = {"email": email, "password": PASSWORD, "display_name": "Bench"}
+        (await client.post("/api/v1/auth/sign-up", json=body)).raise_for_status()
+        login = await client.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD})
+        login.raise_for_status()
+        token: str = login.json()["access_token"]
+    connection = await asyncpg.connect(dsn)
+    try:
+        ids = [str(row["id"]) for row in await connection.fetch("SELECT id FROM avatars ORDER BY random() LIMIT 1000")]
+    finally:
+        await connection.close()
+    ids_file.write_text("\n".join(ids) + "\n")
+    return token
+
+
+def median_range(values: list[float]) -> tuple[float, float, float]:
+    return statistics.median(values), min(values), max(values)
+
+
+def summarise(samples: list[Sample]) -> list[dict[str, object]]:
+    rows = []
+    keys = sorted({(s.endpoint, s.connections, s.server) for s in samples})
+    for endpoint, connections, server in keys:
+        accepted = [s for s in samples if (s.endpoint, s.connections, s.server) == (endpoint, connections, server)]
+        good = [s for s in accepted if s.accepted] or accepted
+        rps = median_range([s.rps for s in good])
+        rows.append(
+            {
+                "endpoint": endpoint,
+                "connections": connections,
+                "server": server,
+                "rps": rps[0],
+                "rps_min": rps[1],
+                "rps_max": rps[2],
+                "p50_ms": statistics.median(s.p50_ms for s in good),
+                "p99_ms": statistics.median(s.p99_ms for s in good),
+                "non_2xx": sum(s.non_2xx for s in good),
+                "rounds": len(good),
+                "rejected_rounds": len(accepted) - len([s for s in accepted if s.accepted]),
+            }
+        )
+    return rows
+
+
+def print_table(rows: list[dict[str, object]], specs: dict[str, ServerSpec]) -> None:
+    header = f"{'endpoint':<30} {'conn':>4}  {'server':<32} {'req/s (min-max)':>24} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8}"
+    print(header)
+    print("-" * len(header))
+    for row in rows:
+        spread = f"{row['rps']:.0f} ({row['rps_min']:.0f}-{row['rps_max']:.0f})"
+        print(
+            f"{row['endpoint']:<30} {row['connections']:>4}  {specs[str(row['server'])].name:<32} {spread:>24} "
+            f"{row['p50_ms']:>8.2f} {row['p99_ms']:>8.2f} {row['non_2xx']:>8}"
+        )
+    print()
+    for key, spec in specs.items():
+        if spec.startup_s:
+            print(f"{spec.name:<34} first 200 after {spec.startup_s:.2f} s, peak RSS {spec.peak_rss_mib:.0f} MiB")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="1 round x 3 s at 64 connections")
+    parser.add_argument("--servers", default="ours,limit,fastapi_sqlalchemy,fastapi_asyncpg")
+    parser.add_argument("--endpoints", default=",".join(ENDPOINTS))
+    parser.add_argument("--rounds", type=int)
+    parser.add_argument("--seconds", type=int)
+    parser.add_argument("--connections")
+    args = parser.parse_args()
+    rounds = args.rounds or (1 if args.quick else 5)
+    seconds = args.seconds or (3 if args.quick else 10)
+    connections = [int(c) for c in (args.connections or ("64" if args.quick else "16,64,256")).split(",")]
+    for tool in ("wrk", "taskset"):
+        if shutil.which(tool) is None:
+            sys.exit(f"bench needs `{tool}` (Debian: apt-get install wrk util-linux)")
+
+    RESULTS.mkdir(exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="avatar-bench-"))
+    sys.path.insert(0, str(ROOT))
+    from src.core.keys import generate_private_key_pem  # noqa: PLC0415
+
+    key_file = work / "jwt.pem"
+    key_file.write_bytes(generate_private_key_pem())
+    ids_file = work / "ids.txt"
+    samples: list[Sample] = []
+    with database() as admin_dsn:
+        dsn = asyncio.run(prepare_database(admin_dsn))
+        specs = {key: spec for key, spec in servers(dsn, key_file).items() if key in args.servers.split(",")}
+        # Credentials come from our own API, once.
+        with start(servers(dsn, key_file)["ours"], free_port(), work / "credentials.log") as ours:
+            token = asyncio.run(bench_credentials(dsn, ours.url, ids_file))
+        load_env = {"BENCH_TOKEN": token, "BENCH_IDS": str(ids_file)}
+        for round_number in range(rounds):
+            for key, spec in specs.items():
+                with start(spec, free_port(), work / f"{key}.log") as running:
+                    for endpoint_key in args.endpoints.split(","):
+                        endpoint = ENDPOINTS[endpoint_key]
+                        wrk(running.url, endpoint, 16, 1, load_env)  # warm-up
+                        for count in connections:
+                            cpu_before, _ = process_stat(running.process.pid)
+                            wall = time.monotonic()
+                            figures = wrk(running.url, endpoint, count, seconds, load_env)
+                            cpu, rss = process_stat(running.process.pid)
+                            share = (cpu - cpu_before) / (time.monotonic() - wall)
+                            spec.peak_rss_mib = max(spec.peak_rss_mib, rss / 2**20)
+                            samples.append(
+                                Sample(key, endpoint.name, count, figures["rps"], figures["p50_ms"], figures["p99_ms"],
+                                       int(figures["non_2xx"]), int(figures["socket_errors"]), share,
+                                       share >= SATURATION)
+                            )
+                print(f"round {round_number + 1}/{rounds}: {spec.name} done", file=sys.stderr)
+    rows = summarise(samples)
+    print_table(rows, specs)
+    report = {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
+        "method": {"rounds": rounds, "seconds": seconds, "connections": connections, "seed_avatars": SEED_AVATARS},
+        "servers": {key: {"name": s.name, "startup_s": s.startup_s, "peak_rss_mib": s.peak_rss_mib}
+                    for key, s in specs.items()},
+        "results": rows,
+        "samples": [asdict(s) for s in samples],
+    }
+    (RESULTS / "latest.json").write_text(json.dumps(report, indent=2))
+    chart = subprocess.run(  # noqa: S603
+        ["uv", "run", "--no-project", "--quiet", "--with", "matplotlib>=3.9", "python", str(BENCH / "chart.py"),
+         str(RESULTS / "latest.json"), str(RESULTS / "latest.png")],
+        check=False,
+    )
+    if chart.returncode != 0:
+        print("the chart could not be drawn (matplotlib from PyPI); the table and JSON are written", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
