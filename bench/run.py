@@ -228,7 +228,7 @@ ENDPOINTS = {
 
 def servers(dsn: str, key_file: Path) -> dict[str, ServerSpec]:
     """Every server under test, started the same way: one worker, PORT from the harness."""
-    common = {"DATABASE_URL": dsn, "BENCH_JWT_KEY_FILE": str(key_file), "LOG_LEVEL": "warning"}
+    common = {"DATABASE_URL": dsn, "BENCH_JWT_KEY_FILE": str(key_file)}
     peer = ["uv", "run", "--no-project", "--quiet", "--python", sys.executable]
     return {
         "ours": ServerSpec(
@@ -241,6 +241,7 @@ def servers(dsn: str, key_file: Path) -> dict[str, ServerSpec]:
                 "WORKERS": "1",
                 "JWT_PRIVATE_KEY": f"@{key_file}",
                 "LOG_FORMAT": "json",
+                "LOG_LEVEL": "info",  # the access log line of every request, as shipped
                 # Shipped middleware, limits high enough not to answer the benchmark with 429s.
                 "RATE_LIMIT_DEFAULT": "9999999/second",
                 "MIGRATE_ON_STARTUP": "false",
@@ -351,6 +352,9 @@ def main() -> int:
             sys.exit(f"bench needs `{tool}` (Debian: apt-get install wrk util-linux)")
 
     RESULTS.mkdir(exist_ok=True)
+    # This process (so PostgreSQL, which it starts, and wrk) keeps to the load core; each
+    # server under test is pinned to the other one.
+    os.sched_setaffinity(0, {int(LOAD_CORE)})
     work = Path(tempfile.mkdtemp(prefix="avatar-bench-"))
     sys.path.insert(0, str(ROOT))
     from src.core.keys import generate_private_key_pem  # noqa: PLC0415

@@ -64,11 +64,21 @@ def redact_dsn(dsn: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
+async def _keep_session(_: Connection) -> None:
+    """Replaces asyncpg's per-release reset query (`RESET ALL; UNLISTEN *; ...`), one round
+    trip per request. asyncpg still rolls back a transaction left open and drops
+    listeners before calling this; nothing here changes session state on pooled
+    connections (no SET, no session advisory locks, no LISTEN: the migration runner and
+    the webhook dispatcher use connections of their own). Keep it that way, or restore
+    the default reset."""
+
+
 async def create_pool(settings: Settings, dsn: str) -> Pool:
     """The worker's pool; `min_size` connections are opened now, so this fails fast when
     the database is unreachable (start-up retries it)."""
     pool: Pool = await asyncpg.create_pool(
         dsn,
+        reset=_keep_session,
         min_size=settings.db_pool_min_size,
         max_size=settings.db_pool_max_size,
         max_inactive_connection_lifetime=settings.db_max_idle_seconds,
