@@ -123,6 +123,13 @@ class Database:
         finally:
             await self._release(connection)
 
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Connection]:
+        """A connection inside a transaction: committed on success, rolled back on error.
+        For routes that must do network work before taking a connection."""
+        async with self.acquire() as connection, connection.transaction():
+            yield connection
+
     async def _release(self, connection: PoolConnectionProxy[asyncpg.Record]) -> None:
         try:
             await self.pool.release(connection, timeout=self.release_timeout)

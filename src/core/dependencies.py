@@ -29,6 +29,7 @@ from src.core.database import Connection, Database
 from src.core.errors import ServiceUnavailable
 from src.core.keys import SigningKeys
 from src.core.lifespan import Resources, resources_from
+from src.core.outbound import OutboundGuard
 from src.core.pagination import CursorCodec
 from src.core.passwords import PasswordHasher
 from src.core.rate_limit import RateCounter
@@ -77,6 +78,10 @@ def provide_cursors(state: State) -> CursorCodec:
     return require_resources(state).cursors
 
 
+def provide_outbound(state: State) -> OutboundGuard:
+    return require_resources(state).outbound
+
+
 def provide_rate_counter(state: State) -> RateCounter:
     return require_resources(state).rate_counter
 
@@ -106,6 +111,7 @@ KERNEL_DEPENDENCIES: Final[Mapping[str, Provide]] = {
     "signing_keys": Provide(provide_signing_keys, sync_to_thread=False),
     "cursors": Provide(provide_cursors, sync_to_thread=False),
     "rate_counter": Provide(provide_rate_counter, sync_to_thread=False),
+    "outbound": Provide(provide_outbound, sync_to_thread=False),
     "connection": Provide(provide_connection),
     "transaction": Provide(provide_transaction),
     **AUTH_DEPENDENCIES,

@@ -12,6 +12,7 @@ from types import SimpleNamespace
 import aiohttp
 
 from src.core.edge import REQUEST_ID_HEADER, current_request_id
+from src.core.outbound import GuardedResolver, OutboundGuard
 from src.core.settings import Settings
 
 __all__ = ("USER_AGENT", "create_http_client")
@@ -27,8 +28,10 @@ async def _forward_request_id(
         params.headers[REQUEST_ID_HEADER] = request_id
 
 
-def create_http_client(settings: Settings) -> aiohttp.ClientSession:
-    """Must be called with the event loop running (the lifespan does)."""
+def create_http_client(settings: Settings, guard: OutboundGuard) -> aiohttp.ClientSession:
+    """Must be called with the event loop running (the lifespan does). Every host name is
+    resolved through the outbound guard (see core.outbound): the session reaches only
+    addresses that passed it."""
     tracing = aiohttp.TraceConfig()
     tracing.on_request_start.append(_forward_request_id)
     return aiohttp.ClientSession(
@@ -40,6 +43,7 @@ def create_http_client(settings: Settings) -> aiohttp.ClientSession:
             limit=settings.http_client_max_connections,
             limit_per_host=settings.http_client_max_connections_per_host,
             ttl_dns_cache=60,
+            resolver=GuardedResolver(guard),
         ),
         headers={"User-Agent": USER_AGENT},
         trace_configs=[tracing],

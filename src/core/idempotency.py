@@ -26,9 +26,9 @@ from litestar.openapi.spec import Example
 from litestar.params import HeaderParameter
 
 from src.core.clock import utc_now
-from src.core.database import Connection, Database
+from src.core.database import Connection
 from src.core.errors import Conflict, DomainError
-from src.core.jobs import PeriodicJob
+from src.core.jobs import JobContext, PeriodicJob
 
 __all__ = (
     "EXPIRE_IDEMPOTENCY_KEYS",
@@ -145,11 +145,11 @@ class Idempotency:
         )
 
 
-async def expire_idempotency_keys(database: Database) -> int:
+async def expire_idempotency_keys(context: JobContext) -> int:
     """Deletes keys past their 24 hours, in batches (a retry after that creates anew)."""
     deleted = 0
     while True:
-        async with database.acquire() as connection:
+        async with context.database.acquire() as connection:
             count = int((await connection.execute(DELETE_EXPIRED_KEYS, _CLEANUP_BATCH)).rsplit(" ", 1)[-1])
         deleted += count
         if count < _CLEANUP_BATCH:

@@ -25,11 +25,12 @@ from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, w
 from src.core.background import BackgroundTasks
 from src.core.database import DATABASE_UNAVAILABLE_ERRORS, Connection, Database, create_pool, redact_dsn
 from src.core.http_client import create_http_client
-from src.core.jobs import PeriodicJob, run_periodically
+from src.core.jobs import JobContext, JobRunner, PeriodicJob
 from src.core.keys import SigningKeys
 from src.core.logging import get_logger
 from src.core.metrics import forget_dead_workers, record_pool
 from src.core.migrations import Migration, apply_migrations, discover_migrations
+from src.core.outbound import OutboundGuard, Resolve
 from src.core.pagination import CursorCodec
 from src.core.passwords import PasswordHasher
 from src.core.rate_limit import MemoryRateCounter, RateCounter, RedisRateCounter
@@ -55,6 +56,7 @@ class Resources:
         "http",
         "keys",
         "migrations",
+        "outbound",
         "passwords",
         "rate_counter",
         "redis",
@@ -75,6 +77,7 @@ class Resources:
         rate_counter: RateCounter,
         keys: SigningKeys,
         passwords: PasswordHasher,
+        outbound: OutboundGuard,
     ) -> None:
         self.settings = settings
         self.database = database
@@ -86,6 +89,7 @@ class Resources:
         self.keys = keys
         self.tokens = TokenService(keys, settings)
         self.passwords = passwords
+        self.outbound = outbound
         self.cursors = CursorCodec(keys.derive("pagination-cursor"))
 
 
@@ -136,8 +140,10 @@ async def _record_pool_every(database: Database, seconds: float) -> None:
 
 
 def build_lifespan(
-    settings: Settings, jobs: Sequence[PeriodicJob] = ()
+    settings: Settings, jobs: Sequence[PeriodicJob] = (), resolve: Resolve | None = None
 ) -> Callable[[Litestar], AbstractAsyncContextManager[None]]:
+    """`resolve` replaces DNS for outbound calls (tests use a stub resolver)."""
+
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         if not settings.database_url:
@@ -157,7 +163,13 @@ def build_lifespan(
                 release_timeout=settings.db_command_timeout,
             )
             stack.push_async_callback(database.close, half_grace)
-            http = create_http_client(settings)
+            outbound = OutboundGuard(
+                allow_http=settings.webhook_allow_http,
+                allowed_networks=settings.outbound_allowed_networks,
+                resolve=resolve,
+                timeout=settings.http_client_connect_timeout,
+            )
+            http = create_http_client(settings, outbound)
             stack.push_async_callback(http.close)
             redis = create_redis(settings, settings.redis_url) if settings.redis_url else None
             if redis is not None:
@@ -171,8 +183,8 @@ def build_lifespan(
             stack.push_async_callback(tasks.shutdown, half_grace)
             forget_dead_workers()
             tasks.spawn(_record_pool_every(database, _POOL_METRICS_INTERVAL), name="pool-metrics")
-            for job in jobs:
-                tasks.spawn(run_periodically(job, database), name=f"job:{job.name}")
+            context = JobContext(settings=settings, database=database, http=http, outbound=outbound)
+            JobRunner(jobs, context, dsn).start(tasks.spawn)
             app.state[_STATE_KEY] = Resources(
                 settings=settings,
                 database=database,
@@ -183,6 +195,7 @@ def build_lifespan(
                 rate_counter=rate_counter,
                 keys=keys,
                 passwords=passwords,
+                outbound=outbound,
             )
             stack.callback(app.state.pop, _STATE_KEY, None)
             log.info(

@@ -37,10 +37,13 @@ __all__ = (
     "POOL_CONNECTIONS",
     "RATE_LIMITED",
     "RATE_LIMIT_STORE_ERRORS",
+    "WEBHOOK_ATTEMPTS",
+    "WEBHOOK_ATTEMPT_DURATION",
     "RequestMetrics",
     "forget_dead_workers",
     "record_pool",
     "registry",
+    "webhook_outcome",
 )
 
 METRICS_PATH: Final = "/metrics"
@@ -57,6 +60,14 @@ IN_PROGRESS = Gauge(f"{_PREFIX}_requests_in_progress", "Requests being answered"
 RATE_LIMITED = Counter(f"{_PREFIX}_rate_limited_total", "Requests rejected by a rate limit", ["policy"])
 RATE_LIMIT_STORE_ERRORS = Counter(
     f"{_PREFIX}_rate_limit_store_errors_total", "Rate-limit store (Redis) failures; limits fell back to the worker"
+)
+WEBHOOK_ATTEMPTS = Counter(
+    f"{_PREFIX}_webhook_attempts_total",
+    "Webhook delivery attempts by outcome: delivered, http_4xx, http_5xx, timeout, connection_error...",
+    ["outcome"],
+)
+WEBHOOK_ATTEMPT_DURATION = Histogram(
+    f"{_PREFIX}_webhook_attempt_duration_seconds", "Time a webhook receiver took to answer", buckets=_BUCKETS
 )
 POOL_CONNECTIONS = Gauge(
     f"{_PREFIX}_db_pool_connections",
@@ -90,6 +101,15 @@ class RequestMetrics:
         if duration is None:
             duration = self._durations[key[:2]] = REQUEST_DURATION.labels(method, path)
         duration.observe(seconds)
+
+
+def webhook_outcome(error: str | None) -> str:
+    """A bounded label for an attempt: `http_503` counts as `http_5xx`."""
+    if error is None:
+        return "delivered"
+    if error.startswith("http_") and error[5:].isdigit():
+        return f"http_{error[5]}xx"
+    return error
 
 
 def record_pool(database: Database) -> None:

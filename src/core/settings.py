@@ -131,6 +131,28 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     # Failed logins per account per window before that account answers 429 (whoever asks).
     login_failures_per_account: RateSpec = "20/hour"
 
+    # --- webhooks and other outbound calls to addresses users give us -------------------
+    # Plain http:// targets (https only by default).
+    webhook_allow_http: bool = False
+    # Networks reachable despite being private/loopback/link-local (comma-separated CIDRs),
+    # e.g. 127.0.0.1/32 for a local receiver in development. Never "everything" in production.
+    outbound_allowed_networks: tuple[str, ...] = ()
+    webhook_timeout: Annotated[float, Meta(gt=0, le=60)] = 10.0
+    webhook_max_response_bytes: Annotated[int, Meta(ge=0, le=10_485_760)] = 65_536
+    # Delays before each retry ("5s,5m,30m,2h,5h,10h,24h"); a delivery is abandoned after the last.
+    webhook_retry_schedule: Annotated[str, Meta(pattern=r"^\d+[smhd](,\d+[smhd])*$")] = "5s,5m,30m,2h,5h,10h,24h"
+    # An endpoint failing without a success for this long is disabled.
+    webhook_disable_after_seconds: Annotated[int, Meta(ge=60, le=31_536_000)] = 5 * 86_400
+    # After a rotation the previous secret keeps signing (beside the new one) this long.
+    webhook_secret_grace_seconds: Annotated[int, Meta(ge=0, le=30 * 86_400)] = 86_400
+    webhook_concurrency: Annotated[int, Meta(ge=1, le=256)] = 16
+    webhook_concurrency_per_endpoint: Annotated[int, Meta(ge=1, le=64)] = 4
+    # Poll for due deliveries this often even without a NOTIFY (a retry falling due, a lost notification).
+    webhook_poll_seconds: Annotated[float, Meta(gt=0, le=300)] = 5.0
+    webhook_dispatcher_enabled: bool = True
+    # Events, their deliveries and the delivery log are kept this long, then removed.
+    webhook_retention_days: Annotated[int, Meta(ge=1, le=365)] = 14
+
     # --- the HTTP edge -----------------------------------------------------------------
     readiness_timeout: Seconds = 1.0
     # Seconds a client is told to wait (Retry-After) when a dependency is unavailable.
@@ -210,11 +232,15 @@ def _check_browser_rules(settings: Settings) -> None:
 
 
 def _check_network_rules(settings: Settings) -> None:
-    for network in settings.trusted_proxies:
-        try:
-            ip_network(network, strict=False)
-        except ValueError:
-            raise SettingsError(f"TRUSTED_PROXIES has {network!r}, which is not an address or CIDR") from None
+    for variable, networks in (
+        ("TRUSTED_PROXIES", settings.trusted_proxies),
+        ("OUTBOUND_ALLOWED_NETWORKS", settings.outbound_allowed_networks),
+    ):
+        for network in networks:
+            try:
+                ip_network(network, strict=False)
+            except ValueError:
+                raise SettingsError(f"{variable} has {network!r}, which is not an address or CIDR") from None
 
 
 def _check_production(settings: Settings) -> None:
@@ -229,6 +255,8 @@ def _check_production(settings: Settings) -> None:
         raise SettingsError("LOG_FORMAT=console is refused when APP_ENV=production (use json)")
     if any(ip_network(network, strict=False).prefixlen == 0 for network in settings.trusted_proxies):
         raise SettingsError("TRUSTED_PROXIES must not trust every address when APP_ENV=production")
+    if any(ip_network(network, strict=False).prefixlen == 0 for network in settings.outbound_allowed_networks):
+        raise SettingsError("OUTBOUND_ALLOWED_NETWORKS must not allow every address when APP_ENV=production")
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:

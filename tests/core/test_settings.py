@@ -83,6 +83,7 @@ def test_pool_bounds_must_be_ordered() -> None:
         ({"DEBUG": "1"}, "DEBUG=true is refused when APP_ENV=production"),
         ({"LOG_FORMAT": "console"}, "LOG_FORMAT=console is refused"),
         ({"TRUSTED_PROXIES": "0.0.0.0/0"}, "TRUSTED_PROXIES must not trust every address"),
+        ({"OUTBOUND_ALLOWED_NETWORKS": "::/0"}, "OUTBOUND_ALLOWED_NETWORKS must not allow every address"),
         ({"PASSWORD_HASH_MEMORY_KIB": "1024"}, "PASSWORD_HASH_MEMORY_KIB >= 19456"),
     ],
 )
@@ -106,6 +107,8 @@ def test_cheap_password_hashes_are_for_tests_only() -> None:
         ({"TRUSTED_PROXIES": "10.0.0.0/8,not-a-network"}, "TRUSTED_PROXIES has 'not-a-network'"),
         ({"REFRESH_TOKEN_TTL_SECONDS": "9000", "SESSION_MAX_AGE_SECONDS": "600"}, "must not be shorter"),
         ({"RATE_LIMIT_DEFAULT": "5/fortnight"}, "RATE_LIMIT_DEFAULT is invalid"),
+        ({"OUTBOUND_ALLOWED_NETWORKS": "127.0.0.1,localhost"}, "OUTBOUND_ALLOWED_NETWORKS has 'localhost'"),
+        ({"WEBHOOK_RETRY_SCHEDULE": "5s,soon"}, "WEBHOOK_RETRY_SCHEDULE"),
     ],
 )
 def test_rules_across_variables(environment: dict[str, str], message: str) -> None:

@@ -8,23 +8,21 @@ import asyncpg
 import httpx
 import pytest
 
-from src.core.database import Database, create_pool
+from src.core.jobs import JobContext
 from src.core.settings import Settings
 from src.features.auth.expire_sessions.handler import expire_sessions
 from tests.support.accounts import log_in, new_account
+from tests.support.jobs import job_context
 
 
 @pytest.fixture
-async def database(settings: Settings, database_url: str) -> AsyncIterator[Database]:
-    pool = await create_pool(settings, database_url)
-    try:
-        yield Database(pool, acquire_timeout=2, release_timeout=2)
-    finally:
-        await pool.close()
+async def context(settings: Settings, database_url: str) -> AsyncIterator[JobContext]:
+    async with job_context(settings, database_url) as context:
+        yield context
 
 
 async def test_removes_what_expired_and_keeps_what_is_live(
-    client: httpx.AsyncClient, database: Database, database_url: str
+    client: httpx.AsyncClient, context: JobContext, database_url: str
 ) -> None:
     account = await new_account(client)
     for _ in range(3):
@@ -48,7 +46,7 @@ async def test_removes_what_expired_and_keeps_what_is_live(
             "UPDATE refresh_tokens SET expires_at = now() - interval '1 second' WHERE session_id = $1", ended_recently
         )
 
-        deleted = await expire_sessions(database)
+        deleted = await expire_sessions(context)
 
         remaining = {row["id"] for row in await connection.fetch("SELECT id FROM sessions")}
         tokens_of_recent = await connection.fetchval(

@@ -7,12 +7,12 @@ import asyncpg
 import httpx
 import pytest
 
-from src.core.database import Database, create_pool
 from src.core.idempotency import expire_idempotency_keys
 from src.core.ids import new_id
 from src.core.settings import Settings
 from tests.support.accounts import new_account
 from tests.support.avatars import AVATARS, create_avatar, events_of
+from tests.support.jobs import job_context
 from tests.support.problems import assert_problem
 
 
@@ -179,11 +179,8 @@ async def test_expired_keys_are_cleaned_up(client: httpx.AsyncClient, settings: 
             "UPDATE idempotency_keys SET expires_at = now() - interval '1 second' WHERE ctid IN "
             "(SELECT ctid FROM idempotency_keys LIMIT 2)"
         )
-        pool = await create_pool(settings, database_url)
-        try:
-            deleted = await expire_idempotency_keys(Database(pool, acquire_timeout=2, release_timeout=2))
-        finally:
-            await pool.close()
+        async with job_context(settings, database_url) as context:
+            deleted = await expire_idempotency_keys(context)
         remaining = await connection.fetchval("SELECT count(*) FROM idempotency_keys")
     finally:
         await connection.close()
