@@ -29,6 +29,7 @@ from src.core.jobs import PeriodicJob
 from src.core.lifespan import build_lifespan, resources_from
 from src.core.logging import configure_logging
 from src.core.metrics_endpoint import metrics_route
+from src.core.outbound import Resolve
 from src.core.problems import problem_handlers
 from src.core.rate_limit import (
     DEFAULT_POLICY,
@@ -40,23 +41,28 @@ from src.core.rate_limit import (
 )
 from src.core.routing import fix_options_allow_headers
 from src.core.settings import Settings, SettingsError, load_settings
-from src.features import auth, avatars, health, users
+from src.features import auth, avatars, health, users, webhooks
 
 __all__ = ("API_PREFIX", "FEATURES", "JOBS", "OPERATIONS", "app_from_env", "create_app")
 
 API_PREFIX = "/api/v1"
 
 # Routers served under /api/v1, one per feature.
-FEATURES: tuple[ControllerRouterHandler, ...] = (auth.router, users.router, avatars.router)
+FEATURES: tuple[ControllerRouterHandler, ...] = (auth.router, users.router, avatars.router, webhooks.router)
 # Routers served at the root, outside the versioned API.
 OPERATIONS: tuple[ControllerRouterHandler, ...] = (health.router,)
 # Periodic background jobs, from the features that have any.
-JOBS: tuple[PeriodicJob, ...] = (EXPIRE_IDEMPOTENCY_KEYS, *auth.JOBS)
+JOBS: tuple[PeriodicJob, ...] = (EXPIRE_IDEMPOTENCY_KEYS, *auth.JOBS, *webhooks.JOBS)
 
 _TAGS = [
     Tag(name="auth", description="Sign up, log in, rotate tokens, manage sessions; the token signing keys."),
     Tag(name="users", description="Your own account."),
     Tag(name="avatars", description="Create, browse, edit and like avatars; each is also an SVG image."),
+    Tag(
+        name="webhooks",
+        description="Subscribe URLs to events about your avatars; signed per Standard Webhooks, delivered at least "
+        "once with retries; the delivery log.",
+    ),
     Tag(name="health", description="Probes for orchestrators and load balancers."),
 ]
 _DESCRIPTION = (
@@ -126,6 +132,7 @@ def create_app(
     features: Sequence[ControllerRouterHandler] = FEATURES,
     operations: Sequence[ControllerRouterHandler] = OPERATIONS,
     jobs: Sequence[PeriodicJob] = JOBS,
+    resolve: Resolve | None = None,
 ) -> Litestar:
     middleware = [_rate_limits(settings).middleware] if settings.rate_limit_enabled else []
     app = Litestar(
@@ -136,7 +143,7 @@ def create_app(
             Router(path=API_PREFIX, route_handlers=list(features)),
         ],
         middleware=middleware,
-        lifespan=[build_lifespan(settings, jobs)],
+        lifespan=[build_lifespan(settings, jobs, resolve)],
         dependencies=dict(KERNEL_DEPENDENCIES),
         exception_handlers=problem_handlers(settings),
         before_request=RequestChecks(AuthGate(), StrictJsonBodies()),

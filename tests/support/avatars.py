@@ -6,10 +6,11 @@ from typing import Any
 
 import asyncpg
 import httpx
+import msgspec
 
 from tests.support.accounts import Account
 
-__all__ = ("create_avatar", "events_of", "new_avatar")
+__all__ = ("AVATARS", "create_avatar", "events_of", "new_avatar")
 
 AVATARS = "/api/v1/avatars"
 
@@ -36,6 +37,4 @@ async def events_of(dsn: str, avatar_id: str) -> list[tuple[str, dict[str, Any]]
         )
     finally:
         await connection.close()
-    import msgspec
-
     return [(row["type"], msgspec.json.decode(row["data"])) for row in rows]

@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+from typing import Any, Final
+
+from litestar import Request, Response, post
+from litestar.di import NamedDependency
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import JSONBody
+
+from src.core.auth import BEARER_SECURITY, Principal
+from src.core.database import Database
+from src.core.idempotency import Idempotency, IdempotencyKeyParam
+from src.core.outbound import OutboundGuard
+from src.core.problems import problem_responses
+from src.features.webhooks.create_webhook.command import CreateWebhook
+from src.features.webhooks.create_webhook.handler import create_webhook
+from src.features.webhooks.create_webhook.schema import CreateWebhookRequest
+from src.features.webhooks.read_model import EVENT_TYPES, NewSecretView
+
+__all__ = ("create_webhook_route",)
+
+MAX_WEBHOOKS_PER_OWNER: Final = 20
+
+
+@post(
+    "/",
+    operation_id="createWebhook",
+    summary="Subscribe a URL to events about your avatars",
+    description="The response holds the signing secret: it is shown only this once. Deliveries follow the "
+    "Standard Webhooks spec (webhook-id, webhook-timestamp, webhook-signature). Send `Idempotency-Key` to make "
+    "retries safe.",
+    status_code=201,
+    security=BEARER_SECURITY,
+    responses={
+        201: ResponseSpec(NewSecretView, description="Created; keep the secret"),
+        **problem_responses(400, 401, 409, 413, 415, 422),
+    },
+)
+async def create_webhook_route(
+    request: Request[Any, Any, Any],
+    data: JSONBody[CreateWebhookRequest],
+    user: NamedDependency[Principal],
+    database: NamedDependency[Database],
+    outbound: NamedDependency[OutboundGuard],
+    idempotency_key: IdempotencyKeyParam = None,
+) -> Response[NewSecretView]:
+    # DNS before taking a connection: no transaction waits on the network.
+    await outbound.check(data.url)
+
+    async def create() -> Response[NewSecretView]:
+        command = CreateWebhook(
+            owner_id=user.user_id,
+            url=data.url,
+            events=tuple(event for event in EVENT_TYPES if event in data.events),
+            description=data.description,
+            max_per_owner=MAX_WEBHOOKS_PER_OWNER,
+        )
+        webhook = await create_webhook(command, transaction=transaction)
+        return Response(webhook, status_code=201, headers={"Location": f"/api/v1/webhooks/{webhook.id}"})
+
+    async with database.transaction() as transaction:
+        idempotency = Idempotency(
+            transaction,
+            scope=f"user:{user.user_id}",
+            key=idempotency_key,
+            method="POST",
+            path=request.url.path,
+            body=data,
+        )
+        return await idempotency.run(create)

@@ -1,0 +1,181 @@
+"""Deliver due webhook messages: claim, send outside any transaction, record the attempt.
+
+A round keeps up to WEBHOOK_CONCURRENCY sends in flight (at most
+WEBHOOK_CONCURRENCY_PER_ENDPOINT per endpoint, counted across every worker and instance),
+claims more as slots free up or a NOTIFY says there is new work, and ends when nothing is
+in flight. A slow receiver occupies one slot until its timeout; the others keep going.
+
+Each claim is a lease (`locked_until`): a worker that dies mid-send leaves the row to be
+taken again when its lease runs out, with the same `webhook-id` (at least once). On a
+graceful shutdown the leases held are handed back at once.
+
+The outcome of an attempt:
+- 2xx: delivered; the endpoint's failure streak ends.
+- 410 Gone: the receiver asked us to stop: the delivery fails and the endpoint is disabled.
+- anything else (a status, a timeout, a connection error, a refused destination): retried
+  after the next delay of WEBHOOK_RETRY_SCHEDULE (with jitter), or failed when the
+  schedule is used up; an endpoint with no success for WEBHOOK_DISABLE_AFTER_SECONDS is
+  disabled, and its owner sees why (`disabled_reason`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC
+from typing import Any, Final
+
+from src.core.database import Connection
+from src.core.ids import new_id
+from src.core.jobs import JobContext
+from src.core.logging import get_logger
+from src.core.metrics import WEBHOOK_ATTEMPT_DURATION, WEBHOOK_ATTEMPTS, webhook_outcome
+from src.core.webhooks import AttemptResult, message_body, parse_schedule, retry_delay, send_webhook
+from src.features.webhooks.deliver_webhooks.command import ClaimedDelivery
+from src.features.webhooks.deliver_webhooks.queries import (
+    CLAIM_DUE,
+    CLEAR_FAILING,
+    DISABLE_ENDPOINT,
+    INSERT_ATTEMPT,
+    MARK_FAILED,
+    MARK_FAILING,
+    MARK_SUCCEEDED,
+    RELEASE_CLAIM,
+)
+
+__all__ = ("deliver_webhooks",)
+
+log = get_logger(component="webhooks")
+
+# How many of the oldest due rows a claim looks at (per kind: due, lease expired).
+_CLAIM_WINDOW: Final = 1000
+_GONE: Final = 410
+_RELEASE_TIMEOUT: Final = 2.0
+
+
+def lease_seconds(timeout: float) -> float:
+    """Long enough for one send and its bookkeeping; short enough to recover soon."""
+    return timeout * 2 + 5
+
+
+async def deliver_webhooks(context: JobContext) -> int:
+    settings = context.settings
+    lease = lease_seconds(settings.webhook_timeout)
+    in_flight: set[asyncio.Task[None]] = set()
+    claimed = 0
+    async with asyncio.TaskGroup() as group:
+        while True:
+            free = settings.webhook_concurrency - len(in_flight)
+            more_due = False
+            if free > 0:
+                if context.wake is not None:
+                    context.wake.clear()
+                async with context.database.acquire() as connection:
+                    rows = await connection.fetch(
+                        CLAIM_DUE, free, settings.webhook_concurrency_per_endpoint, lease, _CLAIM_WINDOW
+                    )
+                for row in rows:
+                    task = group.create_task(_deliver(context, ClaimedDelivery(*row)))
+                    in_flight.add(task)
+                    task.add_done_callback(in_flight.discard)
+                claimed += len(rows)
+                more_due = len(rows) == free
+            if not in_flight:
+                break
+            await _next_change(in_flight, context.wake if not more_due else None, settings.webhook_poll_seconds)
+    return claimed
+
+
+async def _next_change(in_flight: set[asyncio.Task[None]], wake: asyncio.Event | None, poll: float) -> None:
+    """Until a send finishes, new work is announced, or the poll interval passes."""
+    waiting: set[asyncio.Future[Any]] = {*in_flight}
+    woken = asyncio.ensure_future(wake.wait()) if wake is not None else None
+    if woken is not None:
+        waiting.add(woken)
+    try:
+        await asyncio.wait(waiting, timeout=poll, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        if woken is not None:
+            woken.cancel()
+
+
+async def _deliver(context: JobContext, delivery: ClaimedDelivery) -> None:
+    settings = context.settings
+    try:
+        body = message_body(delivery.event_type, delivery.occurred_at.astimezone(UTC), delivery.data_json)
+        result = await send_webhook(
+            context.http,
+            context.outbound,
+            url=delivery.url,
+            message_id=str(delivery.event_id),
+            body=body,
+            secrets_=delivery.secrets,
+            timeout=settings.webhook_timeout,
+            max_response_bytes=settings.webhook_max_response_bytes,
+            request_id=delivery.request_id,
+        )
+    except asyncio.CancelledError:
+        await _release(context, delivery)
+        raise
+    except Exception:  # a bug must not turn one message into a poison pill: back off like any failure
+        log.exception("webhook_send_crashed", event_id=str(delivery.event_id))
+        result = AttemptResult(delivered=False, status_code=None, duration_ms=0, error="internal_error")
+    WEBHOOK_ATTEMPTS.labels(webhook_outcome(result.error)).inc()
+    WEBHOOK_ATTEMPT_DURATION.observe(result.duration_ms / 1000)
+    try:
+        async with context.database.transaction() as transaction:
+            await _record(transaction, context, delivery, result)
+    except Exception:  # the lease runs out and the delivery is tried again
+        log.exception("webhook_record_failed", event_id=str(delivery.event_id), endpoint_id=str(delivery.endpoint_id))
+
+
+async def _record(
+    transaction: Connection, context: JobContext, delivery: ClaimedDelivery, result: AttemptResult
+) -> None:
+    key = (delivery.event_id, delivery.endpoint_id, delivery.attempt)
+    await transaction.execute(
+        INSERT_ATTEMPT,
+        new_id(),
+        *key[:2],
+        delivery.attempt,
+        result.delivered,
+        result.status_code,
+        result.error,
+        result.duration_ms,
+    )
+    if result.delivered:
+        await transaction.execute(MARK_SUCCEEDED, *key)
+        await transaction.execute(CLEAR_FAILING, delivery.endpoint_id)
+        log.debug("webhook_delivered", event_id=str(delivery.event_id), attempt=delivery.attempt)
+        return
+    settings = context.settings
+    gone = result.status_code == _GONE
+    retry_in = None if gone else retry_delay(parse_schedule(settings.webhook_retry_schedule), delivery.attempt)
+    await transaction.execute(MARK_FAILED, *key, retry_in)
+    streak = await transaction.fetchrow(
+        MARK_FAILING, delivery.endpoint_id, float(settings.webhook_disable_after_seconds)
+    )
+    log.info(
+        "webhook_attempt_failed",
+        event_id=str(delivery.event_id),
+        endpoint_id=str(delivery.endpoint_id),
+        attempt=delivery.attempt,
+        error=result.error,
+        retry_in_s=None if retry_in is None else round(retry_in, 1),
+    )
+    reason = None
+    if gone:
+        reason = "The receiver answered 410 Gone: it asked for no more deliveries."
+    elif streak is not None and streak[2]:
+        since = streak[1].astimezone(UTC).isoformat().replace("+00:00", "Z")
+        reason = f"No successful delivery since {since}; the last attempt failed with {result.error}."
+    if reason is not None and streak is not None and streak[0]:
+        await transaction.execute(DISABLE_ENDPOINT, delivery.endpoint_id, reason)
+        log.warning("webhook_endpoint_disabled", endpoint_id=str(delivery.endpoint_id), reason=reason)
+
+
+async def _release(context: JobContext, delivery: ClaimedDelivery) -> None:
+    try:
+        async with asyncio.timeout(_RELEASE_TIMEOUT), context.database.acquire() as connection:
+            await connection.execute(RELEASE_CLAIM, delivery.event_id, delivery.endpoint_id, delivery.attempt)
+    except Exception:  # the lease runs out instead
+        log.warning("webhook_release_failed", event_id=str(delivery.event_id), exc_info=True)

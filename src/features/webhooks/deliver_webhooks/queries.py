@@ -1,0 +1,101 @@
+# Claim due deliveries (pending and due, or 'delivering' with an expired lease: the worker
+# that held it died) in one statement:
+# - look at the oldest due rows only (a window), of enabled endpoints;
+# - rank them per endpoint and keep at most $2 minus what that endpoint has in flight now
+#   (across all workers), taking the first of every endpoint before the second of any;
+# - lock them with SKIP LOCKED (another worker's claim is skipped, never waited for) and
+#   re-check they are still due (EvalPlanQual re-reads a row changed since the snapshot);
+# - lease them for $3 seconds and return all a sender needs.
+CLAIM_DUE = """
+WITH due AS (
+    (SELECT event_id, endpoint_id, next_attempt_at AS due_at
+     FROM webhook_deliveries
+     WHERE status = 'pending' AND next_attempt_at <= now()
+     ORDER BY next_attempt_at
+     LIMIT $4)
+    UNION ALL
+    (SELECT event_id, endpoint_id, locked_until
+     FROM webhook_deliveries
+     WHERE status = 'delivering' AND locked_until < now()
+     ORDER BY locked_until
+     LIMIT $4)
+), ranked AS (
+    SELECT due.event_id, due.endpoint_id, due.due_at,
+           row_number() OVER (PARTITION BY due.endpoint_id ORDER BY due.due_at, due.event_id) AS place
+    FROM due
+    JOIN webhook_endpoints AS endpoint ON endpoint.id = due.endpoint_id AND endpoint.enabled
+), candidates AS (
+    SELECT ranked.event_id, ranked.endpoint_id
+    FROM ranked
+    WHERE ranked.place <= $2 - (
+        SELECT count(*) FROM webhook_deliveries AS busy
+        WHERE busy.endpoint_id = ranked.endpoint_id AND busy.status = 'delivering' AND busy.locked_until >= now()
+    )
+    ORDER BY ranked.place, ranked.due_at
+    LIMIT $1
+), claimed AS (
+    SELECT delivery.event_id, delivery.endpoint_id
+    FROM webhook_deliveries AS delivery
+    JOIN candidates USING (event_id, endpoint_id)
+    WHERE (delivery.status = 'pending' AND delivery.next_attempt_at <= now())
+       OR (delivery.status = 'delivering' AND delivery.locked_until < now())
+    FOR UPDATE OF delivery SKIP LOCKED
+)
+UPDATE webhook_deliveries AS delivery
+SET status = 'delivering', attempts = delivery.attempts + 1, locked_until = now() + make_interval(secs => $3)
+FROM claimed
+JOIN outbox_events AS event ON event.id = claimed.event_id
+JOIN webhook_endpoints AS endpoint ON endpoint.id = claimed.endpoint_id
+WHERE delivery.event_id = claimed.event_id AND delivery.endpoint_id = claimed.endpoint_id
+RETURNING delivery.event_id, delivery.endpoint_id, delivery.attempts, endpoint.url,
+          CASE WHEN endpoint.previous_secret_expires_at > now()
+               THEN ARRAY[endpoint.secret, endpoint.previous_secret] ELSE ARRAY[endpoint.secret] END,
+          event.type, event.occurred_at, event.data::text, event.request_id
+"""
+
+# Each finishing statement applies only while this worker still holds the claim (same
+# attempt number, still 'delivering'): after a lost lease the row belongs to another try.
+MARK_SUCCEEDED = """
+UPDATE webhook_deliveries
+SET status = 'succeeded', delivered_at = now(), locked_until = NULL
+WHERE event_id = $1 AND endpoint_id = $2 AND attempts = $3 AND status = 'delivering'
+"""
+
+# $4: seconds until the retry, or NULL to give up (retries used up, or 410 Gone).
+MARK_FAILED = """
+UPDATE webhook_deliveries
+SET status = CASE WHEN $4::float8 IS NULL THEN 'failed' ELSE 'pending' END,
+    next_attempt_at = CASE WHEN $4::float8 IS NULL THEN next_attempt_at ELSE now() + make_interval(secs => $4) END,
+    locked_until = NULL
+WHERE event_id = $1 AND endpoint_id = $2 AND attempts = $3 AND status = 'delivering'
+"""
+
+# Shutdown: the attempt did not finish, so it does not count; another worker may retry now.
+RELEASE_CLAIM = """
+UPDATE webhook_deliveries
+SET status = 'pending', attempts = attempts - 1, next_attempt_at = now(), locked_until = NULL
+WHERE event_id = $1 AND endpoint_id = $2 AND attempts = $3 AND status = 'delivering'
+"""
+
+# Skipped when the endpoint (and so the delivery) was deleted meanwhile.
+INSERT_ATTEMPT = """
+INSERT INTO webhook_attempts (id, event_id, endpoint_id, attempt, succeeded, status_code, error, duration_ms)
+SELECT $1, $2, $3, $4, $5, $6, $7, $8
+WHERE EXISTS (SELECT 1 FROM webhook_deliveries WHERE event_id = $2 AND endpoint_id = $3)
+"""
+
+CLEAR_FAILING = "UPDATE webhook_endpoints SET failing_since = NULL WHERE id = $1 AND failing_since IS NOT NULL"
+
+# Starts (or continues) the failure streak; says whether it has lasted past $2 seconds.
+MARK_FAILING = """
+UPDATE webhook_endpoints
+SET failing_since = coalesce(failing_since, now())
+WHERE id = $1
+RETURNING enabled, failing_since, failing_since < now() - make_interval(secs => $2)
+"""
+
+DISABLE_ENDPOINT = """
+UPDATE webhook_endpoints
+SET enabled = false, disabled_reason = $2, disabled_at = now()
+WHERE id = $1 AND enabled
+"""

@@ -1,0 +1,25 @@
+"""Forget webhook history older than WEBHOOK_RETENTION_DAYS: the events, their
+deliveries (delivered, given up, or still waiting on a disabled endpoint) and the
+delivery log."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from src.core.jobs import JobContext
+from src.features.webhooks.expire_deliveries.queries import DELETE_OLD_EVENTS
+
+__all__ = ("expire_deliveries",)
+
+BATCH: Final = 1000
+
+
+async def expire_deliveries(context: JobContext) -> int:
+    deleted = 0
+    while True:
+        async with context.database.acquire() as connection:
+            status = await connection.execute(DELETE_OLD_EVENTS, context.settings.webhook_retention_days, BATCH)
+        count = int(status.rsplit(" ", 1)[-1])
+        deleted += count
+        if count < BATCH:
+            return deleted

@@ -1,0 +1,3 @@
+"""No body in; the response is the feature's WebhookView (see read_model.py)."""
+
+__all__: tuple[str, ...] = ()

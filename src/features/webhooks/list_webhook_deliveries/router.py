@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from litestar import Request, get
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery
+
+from src.core.auth import BEARER_SECURITY, Principal
+from src.core.database import Connection
+from src.core.pagination import DEFAULT_LIMIT, CursorCodec, CursorParam, LimitParam, build_page
+from src.core.problems import problem_responses
+from src.features.webhooks.list_webhook_deliveries.command import ListWebhookDeliveries
+from src.features.webhooks.list_webhook_deliveries.handler import list_webhook_deliveries
+from src.features.webhooks.list_webhook_deliveries.schema import DeliveryAttemptsPage
+
+__all__ = ("list_webhook_deliveries_route",)
+
+
+@get(
+    "/{webhook_id:uuid}/deliveries",
+    operation_id="listWebhookDeliveries",
+    summary="The delivery log of one of your webhooks, newest attempt first",
+    description="Every attempt: the event, the outcome, the receiver's status, how long it took, and when the "
+    "next retry is due. Kept for WEBHOOK_RETENTION_DAYS.",
+    security=BEARER_SECURITY,
+    responses=problem_responses(400, 401, 404),
+)
+async def list_webhook_deliveries_route(
+    request: Request[Any, Any, Any],
+    webhook_id: FromPath[UUID],
+    user: NamedDependency[Principal],
+    connection: NamedDependency[Connection],
+    cursors: NamedDependency[CursorCodec],
+    limit: FromQuery[LimitParam] = DEFAULT_LIMIT,
+    cursor: FromQuery[CursorParam] = "",
+) -> DeliveryAttemptsPage:
+    scope = f"webhook-deliveries:{webhook_id}"
+    page = cursors.page_request(scope=scope, limit=limit, cursor=cursor)
+    command = ListWebhookDeliveries(webhook_id=webhook_id, owner_id=user.user_id, page=page)
+    attempts, has_more = await list_webhook_deliveries(command, connection=connection)
+    return build_page(
+        DeliveryAttemptsPage,
+        attempts,
+        has_more=has_more,
+        last_id=attempts[-1].id if attempts else None,
+        limit=limit,
+        codec=cursors,
+        scope=scope,
+        path=request.url.path,
+        query={},
+    )

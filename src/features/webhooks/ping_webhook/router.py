@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+from uuid import UUID
+
+import aiohttp
+from litestar import post
+from litestar.di import NamedDependency
+from litestar.params import FromPath
+
+from src.core.auth import BEARER_SECURITY, Principal
+from src.core.database import Database
+from src.core.outbound import OutboundGuard
+from src.core.problems import problem_responses
+from src.core.settings import Settings
+from src.features.webhooks.ping_webhook.command import PingWebhook
+from src.features.webhooks.ping_webhook.handler import ping_webhook
+from src.features.webhooks.ping_webhook.schema import PingResult
+
+__all__ = ("ping_webhook_route",)
+
+
+@post(
+    "/{webhook_id:uuid}/ping",
+    operation_id="pingWebhook",
+    summary="Send a webhook.ping now and see how the receiver answers",
+    description="Delivered while you wait, signed like every delivery (works on a disabled webhook too). "
+    "A receiver that fails is reported with `delivered: false`, still as 200. Not part of the delivery log.",
+    status_code=200,
+    security=BEARER_SECURITY,
+    responses=problem_responses(400, 401, 404),
+)
+async def ping_webhook_route(
+    webhook_id: FromPath[UUID],
+    user: NamedDependency[Principal],
+    database: NamedDependency[Database],
+    http: NamedDependency[aiohttp.ClientSession],
+    outbound: NamedDependency[OutboundGuard],
+    settings: NamedDependency[Settings],
+) -> PingResult:
+    command = PingWebhook(
+        webhook_id=webhook_id,
+        owner_id=user.user_id,
+        timeout=settings.webhook_timeout,
+        max_response_bytes=settings.webhook_max_response_bytes,
+    )
+    return await ping_webhook(command, database=database, http=http, guard=outbound)

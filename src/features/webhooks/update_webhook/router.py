@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+from uuid import UUID
+
+import msgspec
+from litestar import patch
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody
+
+from src.core.auth import BEARER_SECURITY, Principal
+from src.core.database import Database
+from src.core.outbound import OutboundGuard
+from src.core.problems import problem_responses
+from src.features.webhooks.read_model import EVENT_TYPES, WebhookView
+from src.features.webhooks.update_webhook.command import UpdateWebhook
+from src.features.webhooks.update_webhook.handler import update_webhook
+from src.features.webhooks.update_webhook.schema import UpdateWebhookRequest
+
+__all__ = ("update_webhook_route",)
+
+
+@patch(
+    "/{webhook_id:uuid}",
+    operation_id="updateWebhook",
+    summary="Change a webhook's URL, events, description, or enable/disable it",
+    security=BEARER_SECURITY,
+    responses=problem_responses(400, 401, 404, 413, 415),
+)
+async def update_webhook_route(
+    webhook_id: FromPath[UUID],
+    data: JSONBody[UpdateWebhookRequest],
+    user: NamedDependency[Principal],
+    database: NamedDependency[Database],
+    outbound: NamedDependency[OutboundGuard],
+) -> WebhookView:
+    if data.url is not msgspec.UNSET:
+        await outbound.check(data.url)  # DNS before taking a connection
+    command = UpdateWebhook(
+        webhook_id=webhook_id,
+        owner_id=user.user_id,
+        url=None if data.url is msgspec.UNSET else data.url,
+        events=None if data.events is msgspec.UNSET else tuple(e for e in EVENT_TYPES if e in data.events),
+        change_description=data.description is not msgspec.UNSET,
+        description=None if data.description is msgspec.UNSET else data.description,
+        enabled=None if data.enabled is msgspec.UNSET else data.enabled,
+    )
+    async with database.transaction() as transaction:
+        return await update_webhook(command, transaction=transaction)

@@ -1,0 +1,131 @@
+"""Secret rotation with a grace period, ping, and the delivery log's pages."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+import httpx
+
+from tests.support.accounts import new_account
+from tests.support.avatars import new_avatar
+from tests.support.problems import assert_problem
+from tests.support.webhooks import WEBHOOKS, Receiver, Reply, delivery_log, subscribe, wait_for_log
+
+
+async def test_after_a_rotation_both_secrets_verify_until_the_grace_period_ends(
+    client: httpx.AsyncClient, receiver: Receiver, database_url: str
+) -> None:
+    owner = await new_account(client)
+    webhook = await subscribe(client, owner, receiver.url(), events=["avatar.created"], receiver=receiver)
+    old_secret = webhook["secret"]
+
+    rotated = await client.post(f"{WEBHOOKS}/{webhook['id']}/rotate-secret", headers=owner.headers)
+    assert rotated.status_code == 200, rotated.text
+    new_secret = rotated.json()["secret"]
+    assert new_secret.startswith("whsec_")
+    assert new_secret != old_secret
+    grace_ends = datetime.fromisoformat(rotated.json()["previous_secret_expires_at"])
+    assert timedelta(hours=23) < grace_ends - datetime.now(UTC) <= timedelta(hours=24)
+    receiver.secrets.append(new_secret)  # secrets: [old, new]
+
+    await new_avatar(client, owner)
+    await receiver.wait_until(lambda: len(receiver.delivered()) == 1)
+    during_grace = receiver.delivered()[0]
+    assert during_grace.type == "avatar.created"
+    assert during_grace.verified_by == (0, 1), "a receiver with either secret verifies"
+    assert len(during_grace.headers["webhook-signature"].split(" ")) == 2
+
+    # The same holds for ping, which signs like every delivery.
+    assert (await client.post(f"{WEBHOOKS}/{webhook['id']}/ping", headers=owner.headers)).json()["delivered"]
+    assert receiver.requests[-1].verified_by == (0, 1)
+
+    # Once the grace period is over, only the new secret signs.
+    connection = await asyncpg.connect(database_url)
+    try:
+        await connection.execute(
+            "UPDATE webhook_endpoints SET previous_secret_expires_at = now() - interval '1 second' WHERE id = $1",
+            webhook["id"],
+        )
+    finally:
+        await connection.close()
+    await new_avatar(client, owner)
+    await receiver.wait_until(lambda: len(receiver.delivered()) == 3)
+    after_grace = receiver.delivered()[2]
+    assert after_grace.type == "avatar.created"
+    assert after_grace.verified_by == (1,)
+    assert len(after_grace.headers["webhook-signature"].split(" ")) == 1
+
+
+async def test_ping_delivers_now_and_reports_the_outcome(client: httpx.AsyncClient, receiver: Receiver) -> None:
+    owner = await new_account(client)
+    webhook = await subscribe(client, owner, receiver.url("/ping"), receiver=receiver)
+    path = f"{WEBHOOKS}/{webhook['id']}/ping"
+
+    ok = await client.post(path, headers=owner.headers)
+    assert ok.status_code == 200, ok.text
+    assert ok.json()["delivered"] is True
+    assert ok.json()["status_code"] == 200
+    assert ok.json()["attempts"] == 1
+    assert ok.json()["error"] is None
+    assert ok.json()["duration_ms"] >= 0
+    ping = receiver.of("/ping")[-1]
+    assert ping.type == "webhook.ping"
+    assert ping.body["data"] == {"webhook_id": webhook["id"]}
+    assert ping.verified_by == (0,)
+    assert ping.headers["X-Request-ID"] == ok.headers["X-Request-ID"]
+
+    # A receiver's error answer is reported as it is, not retried.
+    receiver.answer("/ping", Reply(500))
+    failed = (await client.post(path, headers=owner.headers)).json()
+    assert (failed["delivered"], failed["status_code"], failed["error"], failed["attempts"]) == (
+        False,
+        500,
+        "http_500",
+        1,
+    )
+
+    # Ping works on a disabled webhook too: check a receiver before enabling it again.
+    await client.patch(f"{WEBHOOKS}/{webhook['id']}", json={"enabled": False}, headers=owner.headers)
+    assert (await client.post(path, headers=owner.headers)).json()["delivered"] is True
+
+    # Nothing listening: connection errors are retried, then reported.
+    await receiver.stop()
+    down = (await client.post(path, headers=owner.headers)).json()
+    assert (down["delivered"], down["status_code"], down["error"], down["attempts"]) == (
+        False,
+        None,
+        "connection_error",
+        3,
+    )
+    # Pings are not events: the delivery log stays empty.
+    assert await delivery_log(client, owner, webhook["id"]) == []
+
+
+async def test_the_delivery_log_is_paginated_newest_first(client: httpx.AsyncClient, receiver: Receiver) -> None:
+    owner = await new_account(client)
+    webhook = await subscribe(client, owner, receiver.url(), events=["avatar.created"], receiver=receiver)
+    for n in range(5):
+        await new_avatar(client, owner, name=f"Avatar {n}")
+    await wait_for_log(client, owner, webhook["id"], lambda log: len(log) == 5)
+
+    first = await client.get(f"{WEBHOOKS}/{webhook['id']}/deliveries?limit=2", headers=owner.headers)
+    assert first.status_code == 200
+    pages = [first.json()["data"]]
+    next_link = first.json()["links"]["next"]
+    while next_link:
+        page = (await client.get(next_link, headers=owner.headers)).json()
+        pages.append(page["data"])
+        next_link = page["links"]["next"]
+    assert [len(page) for page in pages] == [2, 2, 1]
+    ids = [entry["id"] for page in pages for entry in page]
+    assert ids == sorted(ids, reverse=True)
+    assert len({entry["event_id"] for page in pages for entry in page}) == 5
+
+    bad = await client.get(f"{WEBHOOKS}/{webhook['id']}/deliveries?cursor=AAAA", headers=owner.headers)
+    assert_problem(bad, 400, "invalid_cursor")
+    other = await subscribe(client, owner, receiver.url("/other"))
+    replayed = await client.get(
+        f"{WEBHOOKS}/{other['id']}/deliveries?cursor={first.json()['meta']['next_cursor']}", headers=owner.headers
+    )
+    assert_problem(replayed, 400, "invalid_cursor")
