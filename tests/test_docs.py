@@ -35,6 +35,7 @@ def test_the_readme_documents_no_setting_that_does_not_exist() -> None:
         "docs/adding-a-slice.md",
         "docs/authentication.md",
         "docs/avatars.md",
+        "docs/webhooks.md",
     ],
 )
 def test_documents_linked_from_the_readme_exist(link: str) -> None:
