@@ -33,12 +33,11 @@ from src.core.webhooks import AttemptResult, message_body, parse_schedule, retry
 from src.features.webhooks.deliver_webhooks.command import ClaimedDelivery
 from src.features.webhooks.deliver_webhooks.queries import (
     CLAIM_DUE,
-    CLEAR_FAILING,
     DISABLE_ENDPOINT,
     INSERT_ATTEMPT,
     MARK_FAILED,
     MARK_FAILING,
-    MARK_SUCCEEDED,
+    RECORD_SUCCESS,
     RELEASE_CLAIM,
 )
 
@@ -121,32 +120,25 @@ async def _deliver(context: JobContext, delivery: ClaimedDelivery) -> None:
         result = AttemptResult(delivered=False, status_code=None, duration_ms=0, error="internal_error")
     WEBHOOK_ATTEMPTS.labels(webhook_outcome(result.error)).inc()
     WEBHOOK_ATTEMPT_DURATION.observe(result.duration_ms / 1000)
+    key = (delivery.event_id, delivery.endpoint_id, delivery.attempt)
     try:
-        async with context.database.transaction() as transaction:
-            await _record(transaction, context, delivery, result)
+        if result.delivered:
+            async with context.database.acquire() as connection:
+                await connection.execute(RECORD_SUCCESS, *key, new_id(), result.status_code, result.duration_ms)
+        else:
+            async with context.database.transaction() as transaction:
+                await _record_failure(transaction, context, delivery, result)
     except Exception:  # the lease runs out and the delivery is tried again
         log.exception("webhook_record_failed", event_id=str(delivery.event_id), endpoint_id=str(delivery.endpoint_id))
 
 
-async def _record(
+async def _record_failure(
     transaction: Connection, context: JobContext, delivery: ClaimedDelivery, result: AttemptResult
 ) -> None:
     key = (delivery.event_id, delivery.endpoint_id, delivery.attempt)
     await transaction.execute(
-        INSERT_ATTEMPT,
-        new_id(),
-        *key[:2],
-        delivery.attempt,
-        result.delivered,
-        result.status_code,
-        result.error,
-        result.duration_ms,
+        INSERT_ATTEMPT, new_id(), *key, result.delivered, result.status_code, result.error, result.duration_ms
     )
-    if result.delivered:
-        await transaction.execute(MARK_SUCCEEDED, *key)
-        await transaction.execute(CLEAR_FAILING, delivery.endpoint_id)
-        log.debug("webhook_delivered", event_id=str(delivery.event_id), attempt=delivery.attempt)
-        return
     settings = context.settings
     gone = result.status_code == _GONE
     retry_in = None if gone else retry_delay(parse_schedule(settings.webhook_retry_schedule), delivery.attempt)

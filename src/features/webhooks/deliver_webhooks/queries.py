@@ -55,10 +55,21 @@ RETURNING delivery.event_id, delivery.endpoint_id, delivery.attempts, endpoint.u
 
 # Each finishing statement applies only while this worker still holds the claim (same
 # attempt number, still 'delivering'): after a lost lease the row belongs to another try.
-MARK_SUCCEEDED = """
-UPDATE webhook_deliveries
-SET status = 'succeeded', delivered_at = now(), locked_until = NULL
-WHERE event_id = $1 AND endpoint_id = $2 AND attempts = $3 AND status = 'delivering'
+
+# A success, in one statement (one round trip, atomic without an explicit transaction):
+# the attempt for the log (skipped when the endpoint was deleted meanwhile), the delivery
+# done, and the endpoint's failure streak over.
+RECORD_SUCCESS = """
+WITH attempt AS (
+    INSERT INTO webhook_attempts (id, event_id, endpoint_id, attempt, succeeded, status_code, error, duration_ms)
+    SELECT $4, $1, $2, $3, true, $5, NULL, $6
+    WHERE EXISTS (SELECT 1 FROM webhook_deliveries WHERE event_id = $1 AND endpoint_id = $2)
+), delivered AS (
+    UPDATE webhook_deliveries
+    SET status = 'succeeded', delivered_at = now(), locked_until = NULL
+    WHERE event_id = $1 AND endpoint_id = $2 AND attempts = $3 AND status = 'delivering'
+)
+UPDATE webhook_endpoints SET failing_since = NULL WHERE id = $2 AND failing_since IS NOT NULL
 """
 
 # $4: seconds until the retry, or NULL to give up (retries used up, or 410 Gone).
@@ -83,8 +94,6 @@ INSERT INTO webhook_attempts (id, event_id, endpoint_id, attempt, succeeded, sta
 SELECT $1, $2, $3, $4, $5, $6, $7, $8
 WHERE EXISTS (SELECT 1 FROM webhook_deliveries WHERE event_id = $2 AND endpoint_id = $3)
 """
-
-CLEAR_FAILING = "UPDATE webhook_endpoints SET failing_since = NULL WHERE id = $1 AND failing_since IS NOT NULL"
 
 # Starts (or continues) the failure streak; says whether it has lasted past $2 seconds.
 MARK_FAILING = """
