@@ -39,6 +39,7 @@ from src.core.rate_limit import (
     RateCounter,
     RatePolicy,
 )
+from src.core.read_retry import ReadRetryMiddleware
 from src.core.routing import fix_options_allow_headers
 from src.core.settings import Settings, SettingsError, load_settings
 from src.features import auth, avatars, health, users, webhooks
@@ -159,7 +160,7 @@ def create_app(
     # Wrap Litestar's whole handler, not single routes: route middleware never sees
     # requests that match no route, and those need a request id, headers and a log line.
     app.asgi_handler = EdgeMiddleware(
-        app.asgi_handler,
+        ReadRetryMiddleware(app.asgi_handler),
         client_addresses=ClientAddressResolver(settings.trusted_proxies),
         hsts_max_age=settings.hsts_max_age,
         access_log=settings.log_level in {"debug", "info"},

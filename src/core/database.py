@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
@@ -33,11 +33,13 @@ else:  # asyncpg's classes are generic only in its stubs
     Pool = asyncpg.Pool
 
 __all__ = (
+    "CONNECTION_LOST_ERRORS",
     "DATABASE_UNAVAILABLE_ERRORS",
     "Connection",
     "Database",
     "Pool",
     "create_pool",
+    "is_connection_lost",
     "redact_dsn",
 )
 
@@ -45,10 +47,33 @@ log = get_logger(component="database")
 
 # Errors that mean "the database cannot serve now", as opposed to a bug in our SQL.
 # QueryCanceledError (57014, statement_timeout) is an OperatorInterventionError too.
+# A pooled connection the server dropped (failover, restart, pg_terminate_backend): the
+# statement never ran, or ran and its answer was lost. A read may be tried again on a
+# fresh connection. asyncpg reports a termination that arrives while the connection sits
+# idle as InternalClientError ("cannot switch to state 12; another operation (2) is in
+# progress") on its next query, not as a connection error.
+CONNECTION_LOST_ERRORS: tuple[type[Exception], ...] = (
+    asyncpg.ConnectionDoesNotExistError,
+    asyncpg.exceptions.AdminShutdownError,
+    asyncpg.exceptions.InternalClientError,
+)
+# A query on a pooled connection that asyncpg closed meanwhile (it detaches the caller's
+# proxy as soon as it sees the socket close) raises InterfaceError with one of these.
+_DETACHED_MESSAGES: Final = ("released back to the pool", "connection is closed")
+
+
+def is_connection_lost(exc: BaseException) -> bool:
+    """The request's connection died under it (as opposed to a bug in how we use it)."""
+    if isinstance(exc, CONNECTION_LOST_ERRORS):
+        return True
+    return isinstance(exc, asyncpg.InterfaceError) and any(text in str(exc) for text in _DETACHED_MESSAGES)
+
+
 DATABASE_UNAVAILABLE_ERRORS: tuple[type[Exception], ...] = (
     asyncpg.PostgresConnectionError,  # includes ConnectionDoesNotExistError
     asyncpg.exceptions.OperatorInterventionError,  # AdminShutdown, CannotConnectNow, CrashShutdown, QueryCanceled
     asyncpg.exceptions.InsufficientResourcesError,  # TooManyConnections
+    asyncpg.exceptions.InternalClientError,  # see CONNECTION_LOST_ERRORS
 )
 # What connecting (inside acquire) can raise when the server is down or unreachable.
 _CONNECT_ERRORS: tuple[type[Exception], ...] = (OSError, asyncpg.InterfaceError, *DATABASE_UNAVAILABLE_ERRORS)

@@ -25,7 +25,7 @@ import aiohttp
 import asyncpg
 import msgspec
 
-from src.core.database import DATABASE_UNAVAILABLE_ERRORS, Database
+from src.core.database import DATABASE_UNAVAILABLE_ERRORS, Database, is_connection_lost
 from src.core.logging import get_logger
 from src.core.outbound import OutboundGuard
 from src.core.settings import Settings
@@ -41,6 +41,12 @@ _CONNECTION_ERRORS: Final[tuple[type[Exception], ...]] = (
     asyncpg.InterfaceError,
     *DATABASE_UNAVAILABLE_ERRORS,
 )
+
+
+def _database_went_away(exc: BaseException) -> bool:
+    if isinstance(exc, BaseExceptionGroup):
+        return all(_database_went_away(inner) for inner in exc.exceptions)
+    return isinstance(exc, _CONNECTION_ERRORS) or is_connection_lost(exc)
 
 
 class JobContext(msgspec.Struct, frozen=True, kw_only=True):
@@ -103,8 +109,11 @@ class JobRunner:
             wake.clear()
             try:
                 handled = await job.run(context)
-            except Exception:
-                log.exception("job_failed", job=job.name)
+            except Exception as exc:
+                if _database_went_away(exc):  # an outage or a failover: the next round tries again
+                    log.warning("job_interrupted", job=job.name, error=type(exc).__name__)
+                else:
+                    log.exception("job_failed", job=job.name)
                 handled = 0
             if handled and job.wake_on:
                 continue

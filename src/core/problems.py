@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping
 from http import HTTPStatus
 from typing import Annotated, Any, Final, get_args
 
+import asyncpg
 import msgspec
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
@@ -26,10 +27,11 @@ from litestar.openapi.spec import Example
 from litestar.types import ExceptionHandlersMap
 from msgspec import Meta
 
-from src.core.database import DATABASE_UNAVAILABLE_ERRORS
+from src.core.database import DATABASE_UNAVAILABLE_ERRORS, is_connection_lost
 from src.core.edge import current_request_id
 from src.core.errors import DomainError, FieldError, InvalidInput, Location, ServiceUnavailable, TooManyRequests
 from src.core.logging import get_logger
+from src.core.read_retry import mark_connection_lost
 from src.core.settings import Settings
 
 __all__ = ("PROBLEM_MEDIA_TYPE", "Problem", "problem_handlers", "problem_response", "problem_responses", "problem_type")
@@ -252,6 +254,8 @@ def problem_handlers(settings: Settings) -> ExceptionHandlersMap:
         )
 
     def database_unavailable(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
+        if is_connection_lost(exc):
+            mark_connection_lost(request.scope)
         return domain_error(
             request,
             _caused(
@@ -259,6 +263,9 @@ def problem_handlers(settings: Settings) -> ExceptionHandlersMap:
                 exc,
             ),
         )
+
+    def interface_error(request: Request[Any, Any, Any], exc: asyncpg.InterfaceError) -> Response[Problem]:
+        return database_unavailable(request, exc) if is_connection_lost(exc) else unexpected(request, exc)
 
     def timeout(request: Request[Any, Any, Any], exc: TimeoutError) -> Response[Problem]:
         return domain_error(
@@ -289,6 +296,7 @@ def problem_handlers(settings: Settings) -> ExceptionHandlersMap:
         TimeoutError: timeout,
         Exception: unexpected,
         **dict.fromkeys(DATABASE_UNAVAILABLE_ERRORS, database_unavailable),
+        asyncpg.InterfaceError: interface_error,
     }
 
     def _handler_for(exc: Exception) -> Callable[[Request[Any, Any, Any], Any], Response[Problem]]:
