@@ -138,18 +138,34 @@ async def prepare_database(admin_dsn: str) -> str:
     return dsn
 
 
+def descendants(pid: int) -> list[int]:
+    """The process and all its descendants. Children are listed per thread that forked them
+    (`/proc/PID/task/TID/children`), so every thread is read: `uv run` spawns from a worker thread."""
+    found, pending = [], [pid]
+    while pending:
+        each = pending.pop()
+        found.append(each)
+        try:
+            threads = os.listdir(f"/proc/{each}/task")
+        except OSError:
+            continue
+        for thread in threads:
+            try:
+                pending += [int(child) for child in Path(f"/proc/{each}/task/{thread}/children").read_text().split()]
+            except (OSError, ValueError):
+                continue
+    return found
+
+
 def process_stat(pid: int) -> tuple[float, int]:
-    """(CPU seconds used, RSS in bytes) of a process and its children."""
+    """(CPU seconds used, RSS in bytes) of a server: the process and its descendants, except
+    a `uv run` launcher that only waits for the server it started."""
     cpu, rss = 0.0, 0
     ticks = os.sysconf("SC_CLK_TCK")
-    pids = [pid]
-    try:
-        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-        pids += [int(child) for child in children]
-    except OSError:
-        pass
-    for each in pids:
+    for each in descendants(pid):
         try:
+            if Path(f"/proc/{each}/comm").read_text().strip() == "uv":
+                continue
             fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
             cpu += (int(fields[11]) + int(fields[12])) / ticks
             rss += int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
@@ -203,8 +219,19 @@ def wrk(url: str, endpoint: Endpoint, connections: int, seconds: int, env: dict[
         combined.write(script.read_text() + "\n" + (BENCH / "lua" / "report.lua").read_text())
     try:
         result = subprocess.run(  # noqa: S603
-            ["taskset", "-c", LOAD_CORE, "wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency",
-             "-s", combined.name, url + endpoint.path],
+            [
+                "taskset",
+                "-c",
+                LOAD_CORE,
+                "wrk",
+                "-t1",
+                f"-c{connections}",
+                f"-d{seconds}s",
+                "--latency",
+                "-s",
+                combined.name,
+                url + endpoint.path,
+            ],
             env={**os.environ, **env, **endpoint.env},
             capture_output=True,
             text=True,
@@ -255,22 +282,63 @@ def servers(dsn: str, key_file: Path) -> dict[str, ServerSpec]:
         ),
         "limit": ServerSpec(
             "practical limit (bare ASGI)",
-            [sys.executable, "-m", "granian", "--interface", "asgi", "--loop", "uvloop", "--workers", "1",
-             "--host", "127.0.0.1", "--port", "{port}", "--no-access-log", "bench.peers.bare_asgi:app"],
+            [
+                sys.executable,
+                "-m",
+                "granian",
+                "--interface",
+                "asgi",
+                "--loop",
+                "uvloop",
+                "--workers",
+                "1",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "{port}",
+                "--no-access-log",
+                "bench.peers.bare_asgi:app",
+            ],
             common,
         ),
         "fastapi_sqlalchemy": ServerSpec(
             "FastAPI + SQLAlchemy (uvicorn)",
-            [*peer, "--with-requirements", "bench/peers/requirements-fastapi.txt", "uvicorn", "--workers", "1",
-             "--host", "127.0.0.1", "--port", "{port}", "--log-level", "warning", "--no-access-log",
-             "bench.peers.fastapi_sqlalchemy:app"],
+            [
+                *peer,
+                "--with-requirements",
+                "bench/peers/requirements-fastapi.txt",
+                "uvicorn",
+                "--workers",
+                "1",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "{port}",
+                "--log-level",
+                "warning",
+                "--no-access-log",
+                "bench.peers.fastapi_sqlalchemy:app",
+            ],
             common,
         ),
         "fastapi_asyncpg": ServerSpec(
             "FastAPI + raw asyncpg (uvicorn)",
-            [*peer, "--with-requirements", "bench/peers/requirements-fastapi.txt", "uvicorn", "--workers", "1",
-             "--host", "127.0.0.1", "--port", "{port}", "--log-level", "warning", "--no-access-log",
-             "bench.peers.fastapi_asyncpg:app"],
+            [
+                *peer,
+                "--with-requirements",
+                "bench/peers/requirements-fastapi.txt",
+                "uvicorn",
+                "--workers",
+                "1",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "{port}",
+                "--log-level",
+                "warning",
+                "--no-access-log",
+                "bench.peers.fastapi_asyncpg:app",
+            ],
             common,
         ),
     }
@@ -324,7 +392,10 @@ def summarise(samples: list[Sample]) -> list[dict[str, object]]:
 
 
 def print_table(rows: list[dict[str, object]], specs: dict[str, ServerSpec]) -> None:
-    header = f"{'endpoint':<30} {'conn':>4}  {'server':<32} {'req/s (min-max)':>24} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8}"
+    header = (
+        f"{'endpoint':<30} {'conn':>4}  {'server':<32} {'req/s (min-max)':>24} "
+        f"{'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8}"
+    )
     print(header)
     print("-" * len(header))
     for row in rows:
@@ -334,7 +405,7 @@ def print_table(rows: list[dict[str, object]], specs: dict[str, ServerSpec]) -> 
             f"{row['p50_ms']:>8.2f} {row['p99_ms']:>8.2f} {row['non_2xx']:>8}"
         )
     print()
-    for key, spec in specs.items():
+    for spec in specs.values():
         if spec.startup_s:
             print(f"{spec.name:<34} first 200 after {spec.startup_s:.2f} s, peak RSS {spec.peak_rss_mib:.0f} MiB")
 
@@ -393,9 +464,18 @@ def main() -> int:
                             share = (cpu - cpu_before) / (time.monotonic() - wall)
                             spec.peak_rss_mib = max(spec.peak_rss_mib, rss / 2**20)
                             samples.append(
-                                Sample(key, endpoint.name, count, figures["rps"], figures["p50_ms"], figures["p99_ms"],
-                                       int(figures["non_2xx"]), int(figures["socket_errors"]), share,
-                                       share >= SATURATION)
+                                Sample(
+                                    key,
+                                    endpoint.name,
+                                    count,
+                                    figures["rps"],
+                                    figures["p50_ms"],
+                                    figures["p99_ms"],
+                                    int(figures["non_2xx"]),
+                                    int(figures["socket_errors"]),
+                                    share,
+                                    share >= SATURATION,
+                                )
                             )
                 print(f"round {round_number + 1}/{rounds}: {spec.name} done", file=sys.stderr)
     rows = summarise(samples)
@@ -404,15 +484,26 @@ def main() -> int:
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
         "method": {"rounds": rounds, "seconds": seconds, "connections": connections, "seed_avatars": SEED_AVATARS},
-        "servers": {key: {"name": s.name, "startup_s": s.startup_s, "peak_rss_mib": s.peak_rss_mib}
-                    for key, s in specs.items()},
+        "servers": {
+            key: {"name": s.name, "startup_s": s.startup_s, "peak_rss_mib": s.peak_rss_mib} for key, s in specs.items()
+        },
         "results": rows,
         "samples": [asdict(s) for s in samples],
     }
     (RESULTS / "latest.json").write_text(json.dumps(report, indent=2))
     chart = subprocess.run(  # noqa: S603
-        ["uv", "run", "--no-project", "--quiet", "--with", "matplotlib>=3.9", "python", str(BENCH / "chart.py"),
-         str(RESULTS / "latest.json"), str(RESULTS / "latest.png")],
+        [
+            "uv",
+            "run",
+            "--no-project",
+            "--quiet",
+            "--with",
+            "matplotlib>=3.9",
+            "python",
+            str(BENCH / "chart.py"),
+            str(RESULTS / "latest.json"),
+            str(RESULTS / "latest.png"),
+        ],
         check=False,
     )
     if chart.returncode != 0:

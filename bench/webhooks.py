@@ -38,6 +38,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.run import LOAD_CORE, RESULTS, ServerSpec, database, free_port, prepare_database, process_stat, start  # noqa: E402
+
 from src.core.ids import new_id  # noqa: E402
 
 ENDPOINTS = 8
@@ -113,7 +114,9 @@ async def measure(url: str, dsn: str, receiver: Receiver, samples: int, events: 
             (await client.patch(f"/api/v1/webhooks/{hook}", json={"enabled": False}, headers=auth)).raise_for_status()
         latencies = []
         for n in range(samples):
-            response = await client.post("/api/v1/avatars", json={"name": f"Latency {n}", "color": "#3366FF"}, headers=auth)
+            response = await client.post(
+                "/api/v1/avatars", json={"name": f"Latency {n}", "color": "#3366FF"}, headers=auth
+            )
             committed = time.time()
             response.raise_for_status()
             await receiver.wait_for(n + 1, timeout=30)
