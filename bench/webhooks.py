@@ -87,6 +87,18 @@ class Receiver:
                 await self.changed.wait()
 
 
+def core_busy() -> dict[str, tuple[int, int]]:
+    """(busy, total) jiffies per core, from /proc/stat."""
+    cores = {}
+    for line in Path("/proc/stat").read_text().splitlines():
+        name, *fields = line.split()
+        if name.startswith("cpu") and name != "cpu":
+            values = [int(value) for value in fields]
+            idle = values[3] + values[4]  # idle + iowait
+            cores[name] = (sum(values) - idle, sum(values))
+    return cores
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
@@ -137,8 +149,10 @@ async def measure(url: str, dsn: str, receiver: Receiver, samples: int, events: 
             )
             await connection.execute("NOTIFY outbox_events")
         written = time.time()
+        cores_before = core_busy()
         expected = before + events * ENDPOINTS
         await receiver.wait_for(expected, timeout=600)
+        cores_after = core_busy()
         # The receiver has them all; the last outcomes are being recorded.
         async with asyncio.timeout(30):
             while await connection.fetchval("SELECT count(*) FROM webhook_deliveries WHERE status <> 'succeeded'"):
@@ -166,6 +180,11 @@ async def measure(url: str, dsn: str, receiver: Receiver, samples: int, events: 
             "first_after_write_ms": round((bulk[0] - written) * 1000, 1),
             "all_done_after_s": round(bulk[-1] - written, 2),
             "delivery_states": {str(k): int(v) for k, v in states.items()},
+            # Core 0 runs the service; core 1 PostgreSQL and the receiver.
+            "core_busy_share": {
+                name: round((cores_after[name][0] - busy) / max(1, cores_after[name][1] - total), 2)
+                for name, (busy, total) in cores_before.items()
+            },
         },
     }
 
