@@ -275,6 +275,8 @@ def servers(dsn: str, key_file: Path) -> dict[str, ServerSpec]:
                 # Shipped middleware, limits high enough not to answer the benchmark with 429s.
                 "RATE_LIMIT_DEFAULT": "9999999/second",
                 "RATE_LIMIT_AUTH": "9999999/second",
+                # One token serves the whole run (the full method takes about 40 minutes).
+                "ACCESS_TOKEN_TTL_SECONDS": "3600",
                 "MIGRATE_ON_STARTUP": "false",
                 "DB_POOL_MIN_SIZE": "10",
                 "DB_POOL_MAX_SIZE": "10",

@@ -21,6 +21,7 @@ import pytest
 
 from src.core.settings import PROJECT_ROOT
 from tests.support.server import Served, clean_environment, serve
+from tests.support.webhooks import Receiver
 
 GENERATOR = "openapi-python-client==0.29.1"
 PACKAGE = "avatar_api_client"
@@ -138,3 +139,73 @@ def test_generated_client_creates_lists_and_likes_avatars(sdk: ModuleType, live:
     assert listed.id == created.parsed.id
     assert (listed.likes_count, listed.liked_by_me) == (1, True)
     assert page.meta.next_cursor is None
+
+
+@pytest.fixture
+def live_with_webhooks(database_url: str, tmp_path: Path) -> Iterator[Served]:
+    """The service allowed to deliver webhooks to a receiver on this machine."""
+    environment = clean_environment(
+        DATABASE_URL=database_url,
+        DATA_DIR=str(tmp_path),
+        WEBHOOK_ALLOW_HTTP="true",
+        OUTBOUND_ALLOWED_NETWORKS="127.0.0.1/32",
+    )
+    with serve(environment) as served:
+        served.wait_for_event("startup_complete")
+        yield served
+        served.stop()
+
+
+async def test_generated_client_drives_a_whole_user_journey(sdk: ModuleType, live_with_webhooks: Served) -> None:
+    """Sign up, log in, create, list, like, subscribe a webhook (and receive it), ping it,
+    read its delivery log, refresh, log out: the async API of the generated client."""
+    models = importlib.import_module(f"{PACKAGE}.models")
+    url, password, email = live_with_webhooks.url, "correct horse battery staple", "journey@example.com"
+    receiver = Receiver()
+    await receiver.start()
+    try:
+        async with sdk.Client(base_url=url, raise_on_unexpected_status=True) as client:
+            await operation("auth.sign_up").asyncio(
+                client=client, body=models.SignUpRequest(email=email, password=password, display_name="Journey")
+            )
+            tokens = await operation("auth.log_in").asyncio(
+                client=client, body=models.LogInRequest(email=email, password=password)
+            )
+        async with sdk.AuthenticatedClient(base_url=url, token=tokens.access_token) as me:
+            hook = await operation("webhooks.create_webhook").asyncio(
+                client=me,
+                body=models.CreateWebhookRequest(url=receiver.url(), events=[models.EventType("avatar.created")]),
+            )
+            receiver.secrets.append(hook.secret)
+            avatar = await operation("avatars.create_avatar").asyncio(
+                client=me, body=models.CreateAvatarRequest(name="Journey", color="#102030")
+            )
+            liked = await operation("avatars.like_avatar").asyncio_detailed(client=me, avatar_id=avatar.id)
+            page = await operation("avatars.list_avatars").asyncio(client=me, owner_id=avatar.owner.id, limit=5)
+            await receiver.wait_until(lambda: len(receiver.delivered()) == 1)
+            ping = await operation("webhooks.ping_webhook").asyncio(client=me, webhook_id=hook.id)
+            log = await operation("webhooks.list_webhook_deliveries").asyncio(client=me, webhook_id=hook.id)
+        async with sdk.Client(base_url=url, raise_on_unexpected_status=True) as client:
+            refreshed = await operation("auth.refresh_session").asyncio(
+                client=client, body=models.RefreshRequest(refresh_token=tokens.refresh_token)
+            )
+            logged_out = await operation("auth.log_out").asyncio_detailed(
+                client=client, body=models.LogOutRequest(refresh_token=refreshed.refresh_token)
+            )
+        async with sdk.AuthenticatedClient(base_url=url, token=refreshed.access_token) as ended:
+            after = await operation("users.get_my_profile").asyncio_detailed(client=ended)
+    finally:
+        await receiver.stop()
+
+    assert hook.secret.startswith("whsec_")
+    assert liked.status_code == 204
+    assert [item.id for item in page.data] == [avatar.id]
+    delivery, pinged = receiver.delivered()
+    assert delivery.body["type"] == "avatar.created"
+    assert pinged.body["type"] == "webhook.ping"
+    assert delivery.body["data"]["avatar"]["id"] == str(avatar.id)
+    assert (ping.delivered, ping.status_code) == (True, 200)
+    assert [entry.event_type for entry in log.data] == ["avatar.created"]
+    assert log.data[0].succeeded is True
+    assert logged_out.status_code == 204
+    assert after.status_code == 401, "the session ended with the log-out"

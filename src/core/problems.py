@@ -318,7 +318,12 @@ def _caused(error: ServiceUnavailable, cause: Exception) -> ServiceUnavailable:
 
 
 def _cause_name(exc: BaseException) -> str | None:
-    return type(exc.__cause__).__name__ if exc.__cause__ is not None else None
+    cause = exc.__cause__
+    if cause is None:
+        return None
+    if isinstance(cause, BaseExceptionGroup):  # name what is inside: that is the cause
+        return "|".join(sorted({type(inner).__name__ for inner in cause.exceptions}))
+    return type(cause).__name__
 
 
 def _default_detail(request: Request[Any, Any, Any], status: int) -> str:
