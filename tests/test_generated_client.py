@@ -174,7 +174,9 @@ async def test_generated_client_drives_a_whole_user_journey(sdk: ModuleType, liv
         async with sdk.AuthenticatedClient(base_url=url, token=tokens.access_token) as me:
             hook = await operation("webhooks.create_webhook").asyncio(
                 client=me,
-                body=models.CreateWebhookRequest(url=receiver.url(), events=[models.EventType("avatar.created")]),
+                body=models.CreateWebhookRequest(
+                    url=receiver.url(), events=[models.CreateWebhookRequestEventsItem("avatar.created")]
+                ),
             )
             receiver.secrets.append(hook.secret)
             avatar = await operation("avatars.create_avatar").asyncio(
