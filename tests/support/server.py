@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -75,13 +76,34 @@ def serve(environment: dict[str, str]) -> Iterator[Served]:
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         cwd=PROJECT_ROOT,
+        start_new_session=True,  # its own process group: the Granian workers go with it
     )
     served = Served(process, port)
     try:
         yield served
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+        _stop_group(process)
         if process.stdout is not None:
             process.stdout.close()
+
+
+def _stop_group(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM to the whole group (a graceful stop), SIGKILL after 15 s; then make sure no
+    worker outlived its main process (SIGKILL on the main alone would orphan them)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(process.pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.05)  # noqa: TID251 - a synchronous helper, also used outside event loops
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
