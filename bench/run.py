@@ -256,6 +256,26 @@ ENDPOINTS = {
 DEFAULT_ENDPOINTS = ("live", "by_id", "list", "create", "me")
 
 
+def ours_for_scripts(name: str, dsn: str, data_dir: Path, **env: str) -> ServerSpec:
+    """Our service for the other bench scripts (webhooks, soak): one worker, JSON logs at
+    warning, limits out of the way; `env` adds or overrides settings."""
+    return ServerSpec(
+        name,
+        [sys.executable, "-m", "src.cli", "serve"],
+        {
+            "DATABASE_URL": dsn,
+            "DATA_DIR": str(data_dir),
+            "HOST": "127.0.0.1",
+            "WORKERS": "1",
+            "LOG_FORMAT": "json",
+            "LOG_LEVEL": "warning",
+            "RATE_LIMIT_DEFAULT": "9999999/second",
+            "RATE_LIMIT_AUTH": "9999999/second",
+            **env,
+        },
+    )
+
+
 def servers(dsn: str, key_file: Path) -> dict[str, ServerSpec]:
     """Every server under test, started the same way: one worker, PORT from the harness."""
     common = {"DATABASE_URL": dsn, "BENCH_JWT_KEY_FILE": str(key_file)}

@@ -48,9 +48,9 @@ sys.path.insert(0, str(ROOT))
 from bench.run import (  # noqa: E402
     LOAD_CORE,
     RESULTS,
-    ServerSpec,
     descendants,
     free_port,
+    ours_for_scripts,
     prepare_database,
     process_stat,
     start,
@@ -307,22 +307,13 @@ def main() -> int:
     database = EmbeddedServer(work / "pgdata")
     try:
         dsn = asyncio.run(prepare_database(database.dsn))
-        spec = ServerSpec(
+        spec = ours_for_scripts(
             "ours (as shipped)",
-            [sys.executable, "-m", "src.cli", "serve"],
-            {
-                "DATABASE_URL": dsn,
-                "DATA_DIR": str(work / "data"),
-                "HOST": "127.0.0.1",
-                "WORKERS": "1",
-                "LOG_FORMAT": "json",
-                "LOG_LEVEL": "warning",
-                "RATE_LIMIT_DEFAULT": "9999999/second",
-                "RATE_LIMIT_AUTH": "9999999/second",
-                "DB_POOL_MIN_SIZE": "4",
-                "DB_POOL_MAX_SIZE": str(POOL_MAX),
-                "DB_ACQUIRE_TIMEOUT": "0.5",
-            },
+            dsn,
+            work / "data",
+            DB_POOL_MIN_SIZE="4",
+            DB_POOL_MAX_SIZE=str(POOL_MAX),
+            DB_ACQUIRE_TIMEOUT="0.5",
         )
         with start(spec, free_port(), work / "serve.log") as running:
             token = asyncio.run(credentials(running.url))

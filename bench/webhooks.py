@@ -37,7 +37,16 @@ from aiohttp import web
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.run import LOAD_CORE, RESULTS, ServerSpec, database, free_port, prepare_database, process_stat, start  # noqa: E402
+from bench.run import (  # noqa: E402
+    LOAD_CORE,
+    RESULTS,
+    database,
+    free_port,
+    ours_for_scripts,
+    prepare_database,
+    process_stat,
+    start,
+)
 
 from src.core.ids import new_id  # noqa: E402
 
@@ -216,21 +225,12 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="avatar-bench-hooks-"))
     with database() as admin_dsn:
         dsn = asyncio.run(prepare_database(admin_dsn))
-        spec = ServerSpec(
+        spec = ours_for_scripts(
             "ours (as shipped, webhooks to loopback allowed)",
-            [sys.executable, "-m", "src.cli", "serve"],
-            {
-                "DATABASE_URL": dsn,
-                "DATA_DIR": str(work / "data"),
-                "HOST": "127.0.0.1",
-                "WORKERS": "1",
-                "LOG_FORMAT": "json",
-                "LOG_LEVEL": "warning",
-                "RATE_LIMIT_DEFAULT": "9999999/second",
-                "RATE_LIMIT_AUTH": "9999999/second",
-                "WEBHOOK_ALLOW_HTTP": "true",
-                "OUTBOUND_ALLOWED_NETWORKS": "127.0.0.1/32",
-            },
+            dsn,
+            work / "data",
+            WEBHOOK_ALLOW_HTTP="true",
+            OUTBOUND_ALLOWED_NETWORKS="127.0.0.1/32",
         )
         with start(spec, free_port(), work / "serve.log") as running:
             figures = asyncio.run(run(running.url, dsn, args.samples, args.events, running.process.pid))

@@ -51,14 +51,6 @@ async def receiver() -> AsyncIterator[Receiver]:
     await server.stop()
 
 
-@pytest.fixture
-async def canary() -> AsyncIterator[Canary]:
-    listener = Canary()
-    await listener.start()
-    yield listener
-    await listener.stop()
-
-
 def internal_targets(canary: Canary) -> list[str]:
     """Ways to spell an internal address (the ones with a port aim at the canary)."""
     return [
