@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
@@ -154,6 +154,19 @@ class Database:
         For routes that must do network work before taking a connection."""
         async with self.acquire() as connection, connection.transaction():
             yield connection
+
+    async def execute_in_batches(self, query: str, *args: Any, batch: int) -> int:
+        """Runs `query` (which changes at most its last parameter, `batch`, rows) again and
+        again until a run changes fewer; returns the rows changed in all. Each run takes
+        a connection of its own, so a long clean-up never holds one for long."""
+        total = 0
+        while True:
+            async with self.acquire() as connection:
+                status = await connection.execute(query, *args, batch)
+            count = int(status.rsplit(" ", 1)[-1])  # "DELETE 1000", "INSERT 0 500"
+            total += count
+            if count < batch:
+                return total
 
     async def _release(self, connection: PoolConnectionProxy[asyncpg.Record]) -> None:
         try:

@@ -147,13 +147,7 @@ class Idempotency:
 
 async def expire_idempotency_keys(context: JobContext) -> int:
     """Deletes keys past their 24 hours, in batches (a retry after that creates anew)."""
-    deleted = 0
-    while True:
-        async with context.database.acquire() as connection:
-            count = int((await connection.execute(DELETE_EXPIRED_KEYS, _CLEANUP_BATCH)).rsplit(" ", 1)[-1])
-        deleted += count
-        if count < _CLEANUP_BATCH:
-            return deleted
+    return await context.database.execute_in_batches(DELETE_EXPIRED_KEYS, batch=_CLEANUP_BATCH)
 
 
 EXPIRE_IDEMPOTENCY_KEYS: Final = PeriodicJob(

@@ -25,7 +25,7 @@ import aiohttp
 import asyncpg
 import msgspec
 
-from src.core.database import DATABASE_UNAVAILABLE_ERRORS, Database, is_connection_lost
+from src.core.database import DATABASE_UNAVAILABLE_ERRORS, Database
 from src.core.errors import ServiceUnavailable
 from src.core.logging import get_logger
 from src.core.outbound import OutboundGuard
@@ -47,7 +47,7 @@ _CONNECTION_ERRORS: Final[tuple[type[Exception], ...]] = (
 def _database_went_away(exc: BaseException) -> bool:
     if isinstance(exc, BaseExceptionGroup):
         return all(_database_went_away(inner) for inner in exc.exceptions)
-    return isinstance(exc, (*_CONNECTION_ERRORS, ServiceUnavailable)) or is_connection_lost(exc)
+    return isinstance(exc, (*_CONNECTION_ERRORS, ServiceUnavailable))
 
 
 class JobContext(msgspec.Struct, frozen=True, kw_only=True):

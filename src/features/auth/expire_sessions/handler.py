@@ -13,13 +13,5 @@ BATCH: Final = 1000
 
 
 async def expire_sessions(context: JobContext) -> int:
-    deleted = 0
-    for query in (DELETE_EXPIRED_REFRESH_TOKENS, DELETE_ENDED_SESSIONS):
-        while True:
-            async with context.database.acquire() as connection:
-                status = await connection.execute(query, BATCH)
-            count = int(status.rsplit(" ", 1)[-1])
-            deleted += count
-            if count < BATCH:
-                break
-    return deleted
+    tokens = await context.database.execute_in_batches(DELETE_EXPIRED_REFRESH_TOKENS, batch=BATCH)
+    return tokens + await context.database.execute_in_batches(DELETE_ENDED_SESSIONS, batch=BATCH)

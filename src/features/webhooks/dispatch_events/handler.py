@@ -17,11 +17,4 @@ BATCH: Final = 500
 
 
 async def dispatch_events(context: JobContext) -> int:
-    dispatched = 0
-    while True:
-        async with context.database.acquire() as connection:
-            status = await connection.execute(FAN_OUT_EVENTS, BATCH)
-        count = int(status.rsplit(" ", 1)[-1])
-        dispatched += count
-        if count < BATCH:
-            return dispatched
+    return await context.database.execute_in_batches(FAN_OUT_EVENTS, batch=BATCH)

@@ -15,11 +15,6 @@ BATCH: Final = 1000
 
 
 async def expire_deliveries(context: JobContext) -> int:
-    deleted = 0
-    while True:
-        async with context.database.acquire() as connection:
-            status = await connection.execute(DELETE_OLD_EVENTS, context.settings.webhook_retention_days, BATCH)
-        count = int(status.rsplit(" ", 1)[-1])
-        deleted += count
-        if count < BATCH:
-            return deleted
+    return await context.database.execute_in_batches(
+        DELETE_OLD_EVENTS, context.settings.webhook_retention_days, batch=BATCH
+    )
