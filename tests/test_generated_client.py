@@ -161,9 +161,7 @@ async def test_generated_client_drives_a_whole_user_journey(sdk: ModuleType, liv
     read its delivery log, refresh, log out: the async API of the generated client."""
     models = importlib.import_module(f"{PACKAGE}.models")
     url, password, email = live_with_webhooks.url, "correct horse battery staple", "journey@example.com"
-    receiver = Receiver()
-    await receiver.start()
-    try:
+    async with Receiver() as receiver:
         async with sdk.Client(base_url=url, raise_on_unexpected_status=True) as client:
             await operation("auth.sign_up").asyncio(
                 client=client, body=models.SignUpRequest(email=email, password=password, display_name="Journey")
@@ -196,8 +194,6 @@ async def test_generated_client_drives_a_whole_user_journey(sdk: ModuleType, liv
             )
         async with sdk.AuthenticatedClient(base_url=url, token=refreshed.access_token) as ended:
             after = await operation("users.get_my_profile").asyncio_detailed(client=ended)
-    finally:
-        await receiver.stop()
 
     assert hook.secret.startswith("whsec_")
     assert liked.status_code == 204

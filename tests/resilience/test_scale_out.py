@@ -45,10 +45,8 @@ async def _wait_until_ready(instance: Served, timeout: float = 60) -> None:
 
 @pytest.fixture
 async def receiver() -> AsyncIterator[Receiver]:
-    server = Receiver()
-    await server.start()
-    yield server
-    await server.stop()
+    async with Receiver() as server:
+        yield server
 
 
 async def _user(client: httpx.AsyncClient, email: str) -> dict[str, str]:

@@ -18,7 +18,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Self
 
 import httpx
 import msgspec
@@ -89,7 +89,24 @@ class Received:
         return value
 
 
-class Receiver:
+class _Listener:
+    """Started on `async with`, stopped on leaving it."""
+
+    async def start(self) -> None:
+        raise NotImplementedError
+
+    async def stop(self) -> None:
+        raise NotImplementedError
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.stop()
+
+
+class Receiver(_Listener):
     """A webhook receiver on 127.0.0.1. Add the secrets it should accept to `secrets`;
     script answers per path with `answer(path, Reply(...), ...)` (then 200)."""
 
@@ -187,7 +204,7 @@ def _verifies(secret: str, body: bytes, headers: dict[str, str]) -> bool:
     return True
 
 
-class Canary:
+class Canary(_Listener):
     """Counts TCP connections to one port on 127.0.0.1 and ::1: the target every SSRF
     attempt aims at. A test passes when it counts zero."""
 

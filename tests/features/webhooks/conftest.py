@@ -30,15 +30,11 @@ def app(settings: Settings, resolver: StubResolver) -> Litestar:
 
 @pytest.fixture
 async def receiver() -> AsyncIterator[Receiver]:
-    server = Receiver()
-    await server.start()
-    yield server
-    await server.stop()
+    async with Receiver() as server:
+        yield server
 
 
 @pytest.fixture
 async def canary() -> AsyncIterator[Canary]:
-    listener = Canary()
-    await listener.start()
-    yield listener
-    await listener.stop()
+    async with Canary() as listener:
+        yield listener

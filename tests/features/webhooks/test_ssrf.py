@@ -45,10 +45,8 @@ def resolver() -> StubResolver:
 
 @pytest.fixture
 async def receiver() -> AsyncIterator[Receiver]:
-    server = Receiver(host=ALLOWED_RECEIVER_HOST)
-    await server.start()
-    yield server
-    await server.stop()
+    async with Receiver(host=ALLOWED_RECEIVER_HOST) as server:
+        yield server
 
 
 def internal_targets(canary: Canary) -> list[str]:
