@@ -21,7 +21,7 @@ from datetime import timedelta
 from typing import Annotated, Any, Final, cast
 
 import msgspec
-from litestar import Response
+from litestar import Request, Response
 from litestar.openapi.spec import Example
 from litestar.params import HeaderParameter
 
@@ -96,12 +96,18 @@ class Idempotency:
     __slots__ = ("_connection", "_fingerprint", "_key", "_scope")
 
     def __init__(
-        self, connection: Connection, *, scope: str, key: str | None, method: str, path: str, body: msgspec.Struct
+        self,
+        connection: Connection,
+        request: Request[Any, Any, Any],
+        *,
+        scope: str,
+        key: str | None,
+        body: msgspec.Struct,
     ) -> None:
         self._connection = connection
         self._scope = scope
         self._key = key
-        self._fingerprint = _fingerprint(method, path, body)
+        self._fingerprint = _fingerprint(request.method, request.url.path, body)
 
     async def run[T](self, produce: Callable[[], Awaitable[Response[T]]]) -> Response[T]:
         """The stored response for a retry, else `produce()`'s, stored before commit."""

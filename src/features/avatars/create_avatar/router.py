@@ -44,12 +44,5 @@ async def create_avatar_route(
         view, version = await create_avatar(command, transaction=transaction)
         return Response(view, status_code=201, headers={"Location": location_of(view.id), "ETag": etag_of(version)})
 
-    idempotency = Idempotency(
-        transaction,
-        scope=f"user:{user.user_id}",
-        key=idempotency_key,
-        method="POST",
-        path=request.url.path,
-        body=data,
-    )
+    idempotency = Idempotency(transaction, request, scope=f"user:{user.user_id}", key=idempotency_key, body=data)
     return await idempotency.run(create)

@@ -59,12 +59,5 @@ async def create_webhook_route(
         return Response(webhook, status_code=201, headers={"Location": f"/api/v1/webhooks/{webhook.id}"})
 
     async with database.transaction() as transaction:
-        idempotency = Idempotency(
-            transaction,
-            scope=f"user:{user.user_id}",
-            key=idempotency_key,
-            method="POST",
-            path=request.url.path,
-            body=data,
-        )
+        idempotency = Idempotency(transaction, request, scope=f"user:{user.user_id}", key=idempotency_key, body=data)
         return await idempotency.run(create)
