@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import random
@@ -65,6 +66,7 @@ def message_body(event_type: str, occurred_at: datetime, data_json: str) -> byte
     return msgspec.json.encode(_Message(event_type, occurred_at, msgspec.Raw(data_json.encode())))
 
 
+@functools.cache  # one setting, read at every failed attempt
 def parse_schedule(text: str) -> tuple[float, ...]:
     """`"5s,5m,2h"` -> (5.0, 300.0, 7200.0): the delay before each retry."""
     return tuple(float(int(part[:-1]) * _UNIT_SECONDS[part[-1]]) for part in text.split(","))
