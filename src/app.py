@@ -18,12 +18,13 @@ from litestar.datastructures import State
 from litestar.openapi.spec import Reference, SecurityScheme, Tag
 from litestar.types import ControllerRouterHandler
 
-from src.core.api_docs import SCHEMA_PATH, StrictStructSchemaPlugin, docs_router, openapi_config
+from src.core.api_docs import StrictStructSchemaPlugin, docs_router, openapi_config
 from src.core.auth import AuthGate, identify_caller
-from src.core.body import RequestChecks, StrictJsonBodies
+from src.core.body import StrictJsonBodies
+from src.core.checks import RouteChecks
 from src.core.client_address import ClientAddressResolver
 from src.core.dependencies import KERNEL_DEPENDENCIES
-from src.core.edge import REQUEST_ID_HEADER, EdgeMiddleware
+from src.core.edge import EdgeMiddleware
 from src.core.idempotency import EXPIRE_IDEMPOTENCY_KEYS
 from src.core.jobs import PeriodicJob
 from src.core.lifespan import build_lifespan, resources_from
@@ -31,15 +32,9 @@ from src.core.logging import configure_logging
 from src.core.metrics_endpoint import metrics_route
 from src.core.outbound import Resolve
 from src.core.problems import problem_handlers
-from src.core.rate_limit import (
-    DEFAULT_POLICY,
-    SKIP_OPT_KEY,
-    PolicyRateLimitConfig,
-    PolicyRateLimitMiddleware,
-    RateCounter,
-    RatePolicy,
-)
+from src.core.rate_limit import DEFAULT_POLICY, RateCounter, RateLimits, RatePolicy
 from src.core.read_retry import ReadRetryMiddleware
+from src.core.request_context import REQUEST_ID_HEADER
 from src.core.routing import fix_options_allow_headers
 from src.core.settings import Settings, SettingsError, load_settings
 from src.features import auth, avatars, health, users, webhooks
@@ -101,15 +96,13 @@ def _rate_counter(app: Litestar) -> RateCounter | None:
     return resources.rate_counter if resources is not None else None
 
 
-def _rate_limits(settings: Settings) -> PolicyRateLimitConfig:
-    default = RatePolicy.parse(DEFAULT_POLICY, settings.rate_limit_default)
-    return PolicyRateLimitConfig(
-        rate_limit=(default.unit, default.limit),
-        policies={"default": default, "auth": RatePolicy.parse("auth", settings.rate_limit_auth)},
-        identifier_for_request=identify_caller,
-        exclude=[f"^{SCHEMA_PATH}"],
-        exclude_opt_key=SKIP_OPT_KEY,
-        middleware_class=PolicyRateLimitMiddleware,
+def _rate_limits(settings: Settings) -> RateLimits:
+    return RateLimits(
+        {
+            DEFAULT_POLICY: RatePolicy.parse(DEFAULT_POLICY, settings.rate_limit_default),
+            "auth": RatePolicy.parse("auth", settings.rate_limit_auth),
+        },
+        identify=identify_caller,
         counter_for=_rate_counter,
     )
 
@@ -135,7 +128,10 @@ def create_app(
     jobs: Sequence[PeriodicJob] = JOBS,
     resolve: Resolve | None = None,
 ) -> Litestar:
-    middleware = [_rate_limits(settings).middleware] if settings.rate_limit_enabled else []
+    # In this order: a request over its limit is refused before its token is verified, and
+    # the body is read only for a caller who may send it.
+    rate_limits = [_rate_limits(settings)] if settings.rate_limit_enabled else []
+    checks = RouteChecks(*rate_limits, AuthGate(), StrictJsonBodies())
     app = Litestar(
         route_handlers=[
             *operations,
@@ -143,11 +139,10 @@ def create_app(
             docs_router,
             Router(path=API_PREFIX, route_handlers=list(features)),
         ],
-        middleware=middleware,
         lifespan=[build_lifespan(settings, jobs, resolve)],
         dependencies=dict(KERNEL_DEPENDENCIES),
         exception_handlers=problem_handlers(settings),
-        before_request=RequestChecks(AuthGate(), StrictJsonBodies()),
+        before_request=checks,
         request_max_body_size=settings.max_request_body_bytes,
         cors_config=_cors(settings),
         plugins=[StrictStructSchemaPlugin()],

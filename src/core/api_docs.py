@@ -127,6 +127,8 @@ def openapi_config(
         version=API_VERSION,
         description=description,
         path=SCHEMA_PATH,
+        # Litestar adds the document's route to this router; the document is never rate limited.
+        openapi_router=Router(SCHEMA_PATH, route_handlers=[], include_in_schema=False, opt={"skip_rate_limit": True}),
         render_plugins=[JsonRenderPlugin()],
         tags=tags,
         components=Components(security_schemes=security_schemes),

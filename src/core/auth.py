@@ -12,7 +12,7 @@ token: reads are public anyway. A bad token is a 401 (`WWW-Authenticate: Bearer
 error="invalid_token"`), never a silent downgrade to anonymous.
 
 Where each check runs, and why:
-- Token checks run in `AuthGate`, a `before_request` hook, before any dependency is
+- Token checks run in `AuthGate`, a `core.checks` step, before any dependency is
   resolved. Litestar resolves dependencies before it registers their clean-up, so a
   dependency that raised after a generator dependency (a pooled connection) had started
   would leak that connection. Here nothing has been acquired yet when a 401 is raised.
@@ -27,11 +27,11 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-import msgspec
 from litestar import Request
 from litestar.di import Provide
 from litestar.handlers import HTTPRouteHandler
 
+from src.core.checks import Step
 from src.core.database import Connection
 from src.core.errors import Unauthorized
 from src.core.lifespan import resources_from
@@ -124,49 +124,46 @@ async def verify_pending_session(request: Request[Any, Any, Any], connection: Co
         await require_active_session(connection, principal)
 
 
-class _RouteNeeds(msgspec.Struct, frozen=True):
-    user: bool
-    viewer: bool
-    has_connection: bool
+async def _identify_viewer(request: Request[Any, Any, Any]) -> None:
+    """Optional token: verified now (a bad one is a 401), remembered for `viewer`."""
+    authenticate(request)
 
 
-def _needs_of(handler: HTTPRouteHandler) -> _RouteNeeds:
-    declared = handler.parsed_fn_signature.parameters
-    return _RouteNeeds(
-        user="user" in declared,
-        viewer="viewer" in declared,
-        has_connection="connection" in declared or "transaction" in declared,
-    )
+def _require_principal(request: Request[Any, Any, Any]) -> Principal:
+    principal = authenticate(request)
+    if principal is None:
+        raise Unauthorized("This endpoint needs `Authorization: Bearer <access token>`.")
+    return principal
+
+
+async def _require_user_checked_on_its_connection(request: Request[Any, Any, Any]) -> None:
+    """The session check waits for the route's own connection (see verify_pending_session)."""
+    request.scope["state"][_PENDING_SESSION_CHECK_KEY] = _require_principal(request)
+
+
+async def _require_user_checked_now(request: Request[Any, Any, Any]) -> None:
+    """A route without a connection of its own: the session is checked on a short one."""
+    principal = _require_principal(request)
+    resources = resources_from(request.app.state)
+    if resources is not None:
+        async with resources.database.acquire() as connection:
+            await require_active_session(connection, principal)
 
 
 class AuthGate:
-    """The `before_request` part of authentication (see the module docstring)."""
+    """The authentication check of `core.checks` (see the module docstring)."""
 
-    __slots__ = ("_needs",)
+    __slots__ = ()
 
-    def __init__(self) -> None:
-        self._needs: dict[int, _RouteNeeds] = {}  # per route handler; bounded by the routes
-
-    async def __call__(self, request: Request[Any, Any, Any]) -> None:
-        handler = request.route_handler
-        try:
-            needs = self._needs[id(handler)]
-        except KeyError:
-            needs = self._needs[id(handler)] = _needs_of(handler)
-        if not (needs.user or needs.viewer):
-            return
-        principal = authenticate(request)
-        if not needs.user:
-            return
-        if principal is None:
-            raise Unauthorized("This endpoint needs `Authorization: Bearer <access token>`.")
-        if needs.has_connection:
-            request.scope["state"][_PENDING_SESSION_CHECK_KEY] = principal
-            return
-        resources = resources_from(request.app.state)
-        if resources is not None:
-            async with resources.database.acquire() as connection:
-                await require_active_session(connection, principal)
+    def step_for(self, handler: HTTPRouteHandler) -> Step | None:
+        declared = handler.parsed_fn_signature.parameters
+        if "user" in declared:
+            if "connection" in declared or "transaction" in declared:
+                return _require_user_checked_on_its_connection
+            return _require_user_checked_now
+        if "viewer" in declared:
+            return _identify_viewer
+        return None
 
 
 def provide_user(request: Request[Any, Any, Any]) -> Principal:

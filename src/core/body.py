@@ -1,16 +1,15 @@
 """Strict JSON request bodies: exact types, `application/json` only, errors with pointers.
 
 Litestar converts bodies leniently (`"5"` becomes `5`, `1` becomes `true`) and accepts any
-Content-Type. An API contract that SDKs are generated from must mean what it says, so
-this app-wide `before_request` hook decodes the raw body strictly with msgspec against
-the route's declared `data: JSONBody[T]` type first. A body that passes here converts to
+Content-Type. An API contract that SDKs are generated from must mean what it says, so a
+check (a `core.checks` step) decodes the raw body strictly with msgspec against the
+route's declared `data: JSONBody[T]` type first. A body that passes here converts to
 the same value in Litestar's own pass; a body that fails never reaches the handler.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
 from typing import Any, Final
 
 import msgspec
@@ -20,7 +19,7 @@ from litestar.params import BodyKwarg
 
 from src.core.errors import FieldError, InvalidInput, UnsupportedMediaType
 
-__all__ = ("RequestChecks", "StrictJsonBodies")
+__all__ = ("StrictJsonBodies",)
 
 _JSON_MEDIA_TYPE: Final = re.compile(r"application/(?:[\w.-]+\+)?json")
 _AT_PATH: Final = " - at `"
@@ -40,31 +39,19 @@ def _field_error(exc: msgspec.ValidationError) -> FieldError:
     return FieldError(pointer=_pointer(path.rstrip("`"), message), detail=message)
 
 
-class _BodyPlan(msgspec.Struct, frozen=True):
-    decoder: msgspec.json.Decoder[Any]
-    required: bool
+class _BodyCheck:
+    """One route's step: its body type's strict decoder."""
 
+    __slots__ = ("_decoder", "_required")
 
-class StrictJsonBodies:
-    """The `before_request` hook; it learns each route's body type on first use."""
-
-    __slots__ = ("_plans",)
-
-    def __init__(self) -> None:
-        # Keyed by handler identity; bounded by the number of routes.
-        self._plans: dict[int, _BodyPlan | None] = {}
+    def __init__(self, decoder: msgspec.json.Decoder[Any], *, required: bool) -> None:
+        self._decoder = decoder
+        self._required = required
 
     async def __call__(self, request: Request[Any, Any, Any]) -> None:
-        handler = request.route_handler
-        try:
-            plan = self._plans[id(handler)]
-        except KeyError:
-            plan = self._plans[id(handler)] = _plan_for(handler)
-        if plan is None:
-            return
         body = await request.body()
         if not body:
-            if plan.required:
+            if self._required:
                 raise InvalidInput("This endpoint needs a JSON request body.", code="body_required")
             return
         media_type = request.content_type[0]
@@ -73,7 +60,7 @@ class StrictJsonBodies:
                 f"Send the body as application/json, not {media_type or 'without a Content-Type'}."
             )
         try:
-            plan.decoder.decode(body)
+            self._decoder.decode(body)
         except msgspec.ValidationError as exc:
             error = _field_error(exc)
             raise InvalidInput(error.detail, errors=(error,)) from None
@@ -81,23 +68,15 @@ class StrictJsonBodies:
             raise InvalidInput(f"The body is not valid JSON: {exc}", code="malformed_json") from None
 
 
-def _plan_for(handler: HTTPRouteHandler) -> _BodyPlan | None:
-    field = handler.parsed_fn_signature.parameters.get("data")
-    if field is None or not isinstance(field.kwarg_definition, BodyKwarg):
-        return None
-    if field.kwarg_definition.media_type not in {"application/json", None}:
-        return None
-    return _BodyPlan(decoder=msgspec.json.Decoder(field.annotation, strict=True), required=not field.is_optional)
+class StrictJsonBodies:
+    """The check for routes that declare a JSON body; others get no step."""
 
+    __slots__ = ()
 
-class RequestChecks:
-    """Litestar takes one `before_request` hook: this runs several, in order."""
-
-    __slots__ = ("_checks",)
-
-    def __init__(self, *checks: Callable[[Request[Any, Any, Any]], Awaitable[None]]) -> None:
-        self._checks = checks
-
-    async def __call__(self, request: Request[Any, Any, Any]) -> None:
-        for check in self._checks:
-            await check(request)
+    def step_for(self, handler: HTTPRouteHandler) -> _BodyCheck | None:
+        field = handler.parsed_fn_signature.parameters.get("data")
+        if field is None or not isinstance(field.kwarg_definition, BodyKwarg):
+            return None
+        if field.kwarg_definition.media_type not in {"application/json", None}:
+            return None
+        return _BodyCheck(msgspec.json.Decoder(field.annotation, strict=True), required=not field.is_optional)

@@ -5,37 +5,43 @@ so it also sees requests that match no route (404/405), CORS preflights, and res
 produced by exception handlers. For each HTTP request it:
 
 - accepts a sane `X-Request-ID` or makes a new UUID v7 (ids only need to be unique and
-  sortable here, so the Rust uuid-utils type is stringified directly), echoes it on the response, and
-  binds it into structlog's contextvars (every log line of the request carries it) and
-  into `current_request_id()` (problem bodies, outbound calls);
+  sortable here, so the Rust uuid-utils type is stringified directly), echoes it on the
+  response, and binds it for the request (`core.request_context`: every log line,
+  problem body and outbound call of the request carries it);
 - resolves the client address once (proxy-aware, see `core.client_address`) into
   `request.state.client_address`;
 - adds the security headers, errors included: HSTS, nosniff, `X-Frame-Options: DENY`,
   `Referrer-Policy`, and a `Content-Security-Policy` of `default-src 'none'` (the docs
   page gets one that lets it run; a route that sets its own CSP keeps it);
+- adds the headers that checks decided before the response existed
+  (`set_response_headers`: the rate-limit headers), to whatever answers;
 - records the request metrics (route template, method, status, duration; see
   `core.metrics`) and writes one access log line with the same and the client.
+
+It is the one layer every request crosses, so it is written for speed: header lists are
+extended in place, and the access line is encoded directly (see `core.logging`).
 """
 
 from __future__ import annotations
 
 import re
 import time
-from contextvars import ContextVar
+from collections.abc import Sequence
 from typing import Final, cast
 
-import structlog
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from uuid_utils import uuid7
 
 from src.core.client_address import ClientAddressResolver
-from src.core.logging import get_logger
+from src.core.logging import log_request
 from src.core.metrics import RequestMetrics
+from src.core.request_context import REQUEST_ID_HEADER, bind_request_id, unbind_request_id
 
-__all__ = ("DOCS_CSP", "REQUEST_ID_HEADER", "EdgeMiddleware", "current_request_id", "security_headers")
+__all__ = ("DOCS_CSP", "EdgeMiddleware", "security_headers", "set_response_headers")
 
-REQUEST_ID_HEADER: Final = "x-request-id"
+type Header = tuple[bytes, bytes]
+
 _REQUEST_ID_HEADER_BYTES: Final = REQUEST_ID_HEADER.encode()
 # Printable, header- and log-safe, bounded: anything else is replaced, not trusted.
 _SANE_REQUEST_ID: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}")
@@ -52,13 +58,14 @@ DOCS_CSP: Final = (
 _DOCS_PREFIX: Final = "/docs"
 API_CSP_BYTES: Final = API_CSP.encode()
 DOCS_CSP_BYTES: Final = DOCS_CSP.encode()
-
-_request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
-access_log = get_logger(component="access")
+_LATE_HEADERS: Final = "avatar_api.response_headers"
 
 
-def current_request_id() -> str | None:
-    return _request_id.get()
+def set_response_headers(scope: Scope, source: str, headers: Sequence[Header]) -> None:
+    """Headers for this request's response, whatever produces it (the route, or an error
+    handler after the route raised). Each `source` has one set: a later call replaces
+    it (a read retried on a fresh connection is counted again)."""
+    scope["state"][_LATE_HEADERS][source] = headers
 
 
 def _incoming_request_id(scope: Scope) -> str | None:
@@ -69,7 +76,7 @@ def _incoming_request_id(scope: Scope) -> str | None:
     return None
 
 
-def security_headers(hsts_max_age: int) -> tuple[tuple[bytes, bytes], ...]:
+def security_headers(hsts_max_age: int) -> tuple[Header, ...]:
     headers = [
         (b"x-content-type-options", b"nosniff"),
         (b"x-frame-options", b"DENY"),
@@ -101,11 +108,12 @@ class EdgeMiddleware:
         started = time.perf_counter()
         self._metrics.started()
         request_id = _incoming_request_id(scope) or str(uuid7())
-        request_id_token = _request_id.set(request_id)
-        log_tokens = structlog.contextvars.bind_contextvars(request_id=request_id)
+        request_id_token = bind_request_id(request_id)
         client = self._addresses.resolve(scope)
-        scope["state"]["client_address"] = client
-        edge_headers = (*self._headers, (_REQUEST_ID_HEADER_BYTES, request_id.encode()))
+        state = scope["state"]
+        state["client_address"] = client
+        late_headers: dict[str, Sequence[Header]] = {}
+        state[_LATE_HEADERS] = late_headers
         csp = DOCS_CSP_BYTES if scope["path"].startswith(_DOCS_PREFIX) else API_CSP_BYTES
         status = 0
 
@@ -113,11 +121,15 @@ class EdgeMiddleware:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                headers = list(message.get("headers", ()))
+                headers = message.get("headers")
+                if type(headers) is not list:
+                    headers = message["headers"] = list(headers or ())
                 if not any(name.lower() == _CSP for name, _ in headers):
                     headers.append((_CSP, csp))
-                headers.extend(edge_headers)
-                message["headers"] = headers
+                headers.extend(self._headers)
+                headers.append((_REQUEST_ID_HEADER_BYTES, request_id.encode()))
+                for extra in late_headers.values():
+                    headers.extend(extra)
             await send(message)
 
         try:
@@ -134,13 +146,7 @@ class EdgeMiddleware:
             seconds = time.perf_counter() - started
             self._metrics.finished(method, route, final_status, seconds)
             if self._access_log:
-                access_log.info(
-                    "request",
-                    method=method,
-                    route=route,
-                    status=final_status,
-                    duration_ms=round(seconds * 1000, 2),
-                    client=client,
+                log_request(
+                    method=method, route=route, status=final_status, duration_ms=round(seconds * 1000, 2), client=client
                 )
-            structlog.contextvars.reset_contextvars(**log_tokens)
-            _request_id.reset(request_id_token)
+            unbind_request_id(request_id_token)

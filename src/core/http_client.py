@@ -11,8 +11,8 @@ from types import SimpleNamespace
 
 import aiohttp
 
-from src.core.edge import REQUEST_ID_HEADER, current_request_id
 from src.core.outbound import GuardedResolver, OutboundGuard
+from src.core.request_context import REQUEST_ID_HEADER, current_request_id
 from src.core.settings import Settings
 
 __all__ = ("USER_AGENT", "create_http_client")

@@ -13,8 +13,8 @@ from uuid import UUID
 import msgspec
 
 from src.core.database import Connection
-from src.core.edge import current_request_id
 from src.core.ids import new_id
+from src.core.request_context import current_request_id
 
 __all__ = ("record_event",)
 

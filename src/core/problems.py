@@ -28,10 +28,10 @@ from litestar.types import ExceptionHandlersMap
 from msgspec import Meta
 
 from src.core.database import DATABASE_UNAVAILABLE_ERRORS, is_connection_lost
-from src.core.edge import current_request_id
 from src.core.errors import DomainError, FieldError, InvalidInput, Location, ServiceUnavailable, TooManyRequests
 from src.core.logging import get_logger
 from src.core.read_retry import mark_connection_lost
+from src.core.request_context import current_request_id
 from src.core.settings import Settings
 
 __all__ = ("PROBLEM_MEDIA_TYPE", "Problem", "problem_handlers", "problem_response", "problem_responses", "problem_type")

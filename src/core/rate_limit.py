@@ -1,22 +1,24 @@
 """Rate limits on every endpoint but health, metrics and the docs.
 
-Built on Litestar's `RateLimitMiddleware` and `RateLimitConfig`: we keep their
-configuration surface (the identifier hook, path and opt-key exclusion, header names)
-and replace the counting. Litestar's version keeps a list of timestamps per client and
-updates it read-modify-write under a per-process lock, so over Redis concurrent requests
-from several workers lose updates and the limit does not hold; it also sends no
-`Retry-After`, has one policy per middleware, and fails closed when its store errors.
+A `before_request` step (see `core.checks`), not a middleware: a route-level middleware
+makes Litestar wrap every route in a second exception handler and a second `send`
+wrapper, which cost more than the counting itself. The step runs before authentication
+and before the body is read.
 
-Here:
 - **Policies**: `default` for everything, and stricter named ones a route opts into with
-  `opt={"rate_limit": "auth"}` (sign-up and login do).
+  `opt={"rate_limit": "auth"}` (sign-up and login do); `opt={"skip_rate_limit": True}`
+  exempts a route (probes, metrics, the docs and the OpenAPI document).
 - **Keys**: per user when the request carries a valid bearer token, else per client
   address (see `core.client_address`); one counter per (policy, caller).
 - **Counting**: a fixed window per key, incremented atomically: an `INCR` + `PEXPIRE`
   Lua script in Redis (shared by every worker and instance), a dict in memory otherwise.
+  (Litestar's `RateLimitMiddleware` keeps a list of timestamps per client, updated
+  read-modify-write, so over Redis concurrent workers lose updates; it also sends no
+  `Retry-After` and has one policy per middleware.)
 - **Headers**: `RateLimit-Policy` and `RateLimit` (current IETF draft) plus
   `RateLimit-Limit`, `RateLimit-Remaining`, `RateLimit-Reset` (the draft most clients
-  know); 429 problem+json with `Retry-After` when exceeded.
+  know), on every answer of a limited route, errors included (the edge adds them);
+  429 problem+json with `Retry-After` when exceeded.
 - **Redis down**: the request is served. Counting falls back to this worker's memory for
   a few seconds before Redis is tried again; each failure is logged and counted.
 """
@@ -27,30 +29,28 @@ import math
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import Any, Final, NamedTuple
 
 import msgspec
 from litestar import Litestar
 from litestar.connection import Request
-from litestar.datastructures import MutableScopeHeaders
-from litestar.exceptions import TooManyRequestsException
-from litestar.middleware.rate_limit import DurationUnit, RateLimitConfig, RateLimitMiddleware
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.handlers import HTTPRouteHandler
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from src.core.edge import set_response_headers
+from src.core.errors import TooManyRequests
 from src.core.logging import get_logger
 from src.core.metrics import RATE_LIMIT_STORE_ERRORS, RATE_LIMITED
 from src.core.settings import WINDOW_SECONDS
 
 __all__ = (
     "DEFAULT_POLICY",
+    "SKIP_OPT_KEY",
     "Hit",
     "MemoryRateCounter",
-    "PolicyRateLimitConfig",
-    "PolicyRateLimitMiddleware",
     "RateCounter",
+    "RateLimits",
     "RatePolicy",
     "RedisRateCounter",
     "identify_by_address",
@@ -61,6 +61,7 @@ log = get_logger(component="rate_limit")
 DEFAULT_POLICY: Final = "default"
 OPT_KEY: Final = "rate_limit"
 SKIP_OPT_KEY: Final = "skip_rate_limit"
+_HEADER_SOURCE: Final = "rate_limit"
 # Atomic: the first hit of a window sets its expiry; every hit returns (count, ms left).
 _HIT_SCRIPT: Final = """
 local count = redis.call('INCR', KEYS[1])
@@ -75,13 +76,12 @@ class RatePolicy(msgspec.Struct, frozen=True):
     name: str
     limit: int
     window_seconds: int
-    unit: DurationUnit
 
     @classmethod
     def parse(cls, name: str, spec: str) -> RatePolicy:
         """`"300/minute"` -> 300 requests per 60-second window."""
         count, _, unit = spec.partition("/")
-        return cls(name=name, limit=int(count), window_seconds=WINDOW_SECONDS[unit], unit=unit)  # type: ignore[arg-type]
+        return cls(name=name, limit=int(count), window_seconds=WINDOW_SECONDS[unit])
 
 
 class Hit(NamedTuple):
@@ -201,57 +201,73 @@ def identify_by_address(request: Request[Any, Any, Any]) -> str:
     return f"address:{address}"
 
 
-@dataclass
-class PolicyRateLimitConfig(RateLimitConfig):
-    """Litestar's config plus named policies; `rate_limit` mirrors the default policy."""
+class _PolicyCheck:
+    """One route's rate-limit step: its policy, with the header parts that never change."""
 
-    policies: Mapping[str, RatePolicy] = field(default_factory=dict)
-    counter_for: Callable[[Litestar], RateCounter | None] = field(default=lambda _: None)
-    """Where the started app keeps its counter (None before start-up: nothing is limited)."""
+    __slots__ = ("_counter_for", "_identify", "_limit", "_policy", "_policy_header", "_prefix")
 
+    def __init__(
+        self,
+        policy: RatePolicy,
+        *,
+        identify: Callable[[Request[Any, Any, Any]], str],
+        counter_for: Callable[[Litestar], RateCounter | None],
+    ) -> None:
+        self._policy = policy
+        self._identify = identify
+        self._counter_for = counter_for
+        self._prefix = f"{policy.name}:"
+        self._limit = str(policy.limit).encode()
+        self._policy_header = f'"{policy.name}";q={policy.limit};w={policy.window_seconds}'.encode()
 
-def _headers(policy: RatePolicy, hit: Hit) -> dict[str, str]:
-    remaining = max(policy.limit - hit.hits, 0)
-    reset = max(math.ceil(hit.reset_after), 0)
-    return {
-        "RateLimit-Policy": f'"{policy.name}";q={policy.limit};w={policy.window_seconds}',
-        "RateLimit": f'"{policy.name}";r={remaining};t={reset}',
-        "RateLimit-Limit": str(policy.limit),
-        "RateLimit-Remaining": str(remaining),
-        "RateLimit-Reset": str(reset),
-    }
-
-
-class PolicyRateLimitMiddleware(RateLimitMiddleware):
-    config: PolicyRateLimitConfig
-
-    def __init__(self, app: ASGIApp, config: PolicyRateLimitConfig) -> None:
-        super().__init__(app, config)
-        self.policies = config.policies
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        app: Litestar = scope["litestar_app"]
-        counter: RateCounter | None = self.config.counter_for(app)
-        request: Request[Any, Any, Any] = app.request_class(scope)
-        if counter is None or not await self.should_check_request(request=request):
-            await self.app(scope, receive, send)
+    async def __call__(self, request: Request[Any, Any, Any]) -> None:
+        counter = self._counter_for(request.app)
+        if counter is None:  # before start-up has finished: nothing to count with
             return
-
-        policy = self.policies[scope["route_handler"].opt.get(OPT_KEY, DEFAULT_POLICY)]
-        hit = await counter.hit(f"{policy.name}:{self.get_identifier_for_request(request)}", policy.window_seconds)
-        headers = _headers(policy, hit)
+        policy = self._policy
+        hit = await counter.hit(self._prefix + self._identify(request), policy.window_seconds)
+        remaining = max(policy.limit - hit.hits, 0)
+        reset = max(math.ceil(hit.reset_after), 0)
+        set_response_headers(
+            request.scope,
+            _HEADER_SOURCE,
+            (
+                (b"ratelimit-policy", self._policy_header),
+                (b"ratelimit", f'"{policy.name}";r={remaining};t={reset}'.encode()),
+                (b"ratelimit-limit", self._limit),
+                (b"ratelimit-remaining", str(remaining).encode()),
+                (b"ratelimit-reset", str(reset).encode()),
+            ),
+        )
         if hit.hits > policy.limit:
             RATE_LIMITED.labels(policy.name).inc()
-            raise TooManyRequestsException(
-                detail=f"Too many requests: {policy.limit} per {policy.window_seconds} s ({policy.name} policy).",
-                headers={**headers, "Retry-After": headers["RateLimit-Reset"]},
+            raise TooManyRequests(
+                f"Too many requests: {policy.limit} per {policy.window_seconds} s ({policy.name} policy).",
+                retry_after=reset,
             )
 
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                response_headers = MutableScopeHeaders.from_message(message)
-                for name, value in headers.items():
-                    response_headers[name] = value
-            await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+class RateLimits:
+    """The rate-limit check of `core.checks`: which policy, if any, each route counts against."""
+
+    __slots__ = ("_counter_for", "_identify", "_policies")
+
+    def __init__(
+        self,
+        policies: Mapping[str, RatePolicy],
+        *,
+        identify: Callable[[Request[Any, Any, Any]], str],
+        counter_for: Callable[[Litestar], RateCounter | None],
+    ) -> None:
+        """`counter_for` finds the started app's counter (None before start-up)."""
+        if DEFAULT_POLICY not in policies:
+            raise ValueError(f"rate limits need a {DEFAULT_POLICY!r} policy")
+        self._policies = policies
+        self._identify = identify
+        self._counter_for = counter_for
+
+    def step_for(self, handler: HTTPRouteHandler) -> _PolicyCheck | None:
+        if handler.opt.get(SKIP_OPT_KEY):
+            return None
+        policy = self._policies[handler.opt.get(OPT_KEY, DEFAULT_POLICY)]
+        return _PolicyCheck(policy, identify=self._identify, counter_for=self._counter_for)
