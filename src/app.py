@@ -23,7 +23,7 @@ from src.core.auth import AuthGate, identify_caller
 from src.core.body import StrictJsonBodies
 from src.core.checks import RouteChecks
 from src.core.client_address import ClientAddressResolver
-from src.core.dependencies import KERNEL_DEPENDENCIES
+from src.core.dependencies import KERNEL_DEPENDENCIES, resolve_one_at_a_time
 from src.core.edge import EdgeMiddleware
 from src.core.idempotency import EXPIRE_IDEMPOTENCY_KEYS
 from src.core.jobs import PeriodicJob
@@ -152,6 +152,7 @@ def create_app(
         state=State(),
     )
     fix_options_allow_headers(app)
+    resolve_one_at_a_time(app)
     # Wrap Litestar's whole handler, not single routes: route middleware never sees
     # requests that match no route, and those need a request id, headers and a log line.
     app.asgi_handler = EdgeMiddleware(
