@@ -16,7 +16,7 @@ Same work as ours, endpoint by endpoint:
 - `POST /api/v1/avatars`: ES256 token verified (remembered once verified, as ours does),
   then one transaction: session still active, INSERT ... RETURNING the view, the
   `avatar.created` outbox event; 201 with `Location` and `ETag`.
-- `GET /api/v1/users/me`: the token, then one transaction: session still active, the
+- `GET /api/v1/users/me`: the token, then on one connection: session still active, the
   profile row.
 
 Environment: DATABASE_URL, BENCH_JWT_KEY_FILE (the PEM private key our service signs
@@ -471,7 +471,7 @@ class App:
     async def _me(self, scope: dict[str, Any]) -> bytes:
         claims = self._claims(scope)
         assert self.pool is not None  # noqa: S101 - set at start-up
-        async with self.pool.acquire() as connection, connection.transaction():
+        async with self.pool.acquire() as connection:
             if await connection.fetchval(SESSION_IS_ACTIVE, claims.session_id, claims.user_id) is None:
                 raise _invalid_token("The session has ended (signed out, password changed or account deleted).")
             row = await connection.fetchrow(SELECT_PROFILE, claims.user_id)

@@ -145,6 +145,13 @@ class Database:
             ) from exc
         try:
             yield connection
+        except BaseException as exc:
+            if is_connection_lost(exc):
+                # Whatever killed this connection (a failover, a restart) has most likely
+                # killed its idle siblings too, though the loop may not have read their
+                # end-of-stream yet: replace them all on their next use, not one request each.
+                await self.pool.expire_connections()
+            raise
         finally:
             await self._release(connection)
 

@@ -150,9 +150,9 @@ def build_lifespan(
             raise SettingsError("DATABASE_URL is not set (`api serve` sets it when it starts the embedded database)")
         dsn = settings.database_url
         migrations = discover_migrations(settings.migrations_dir)
-        # Key files and the dummy password hash are blocking work: keep them off the loop.
+        # Reading key files is blocking work: keep it off the loop.
         keys = await asyncio.to_thread(SigningKeys.from_settings, settings)
-        passwords = await asyncio.to_thread(PasswordHasher, settings)
+        passwords = PasswordHasher(settings)
         await _prepare_database(settings, dsn, migrations)
         half_grace = settings.shutdown_timeout / 2
         # Callbacks run last-in first-out: tasks stop before the client and pool they use.

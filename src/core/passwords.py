@@ -7,12 +7,15 @@ most `PASSWORD_HASH_CONCURRENCY` at once per worker, with at most
 `PASSWORD_HASH_QUEUE` callers waiting; beyond that the caller gets 503 and may retry.
 
 Unknown e-mail and wrong password must cost the same, so a login for an unknown account
-verifies against a dummy hash made with the same parameters.
+verifies against a dummy hash with the same parameters: a random salt and a random
+digest in Argon2's own format. Verifying it runs the whole computation (and fails), while
+making it costs nothing at start-up: no hash, no `PASSWORD_HASH_MEMORY_KIB` allocated.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import secrets
 from collections.abc import Callable
 
@@ -35,6 +38,16 @@ class Verification:
         self.needs_rehash = needs_rehash
 
 
+def _unmatchable_hash(argon2: Argon2Hasher) -> str:
+    """A hash string in the PHC format argon2 writes, of no password at all."""
+
+    def encode(length: int) -> str:
+        return base64.b64encode(secrets.token_bytes(length)).decode().rstrip("=")
+
+    parameters = f"m={argon2.memory_cost},t={argon2.time_cost},p={argon2.parallelism}"
+    return f"$argon2{argon2.type.name.lower()}$v=19${parameters}${encode(argon2.salt_len)}${encode(argon2.hash_len)}"
+
+
 class PasswordHasher:
     __slots__ = ("_argon2", "_dummy_hash", "_queue_limit", "_slots", "_waiting")
 
@@ -47,7 +60,7 @@ class PasswordHasher:
         self._slots = asyncio.Semaphore(settings.password_hash_concurrency)
         self._queue_limit = settings.password_hash_concurrency + settings.password_hash_queue
         self._waiting = 0
-        self._dummy_hash = self._argon2.hash(secrets.token_urlsafe(24))
+        self._dummy_hash = _unmatchable_hash(self._argon2)
 
     async def _run[**P, T](self, function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         if self._waiting >= self._queue_limit:

@@ -4,7 +4,8 @@ When the server drops a pooled connection (a failover, a restart, pg_terminate_b
 the request using it fails with one of `CONNECTION_LOST_ERRORS`. The problem handler
 marks the request (`mark_connection_lost`); for GET and HEAD, which change nothing, this
 middleware then discards the 503 it was about to send and runs the request once more, on
-a fresh connection (asyncpg replaces closed connections when they are acquired). Writes
+a fresh connection (`Database.acquire` has expired the pool's other connections, which
+the same failover or restart has most likely killed too). Writes
 are never repeated: their client sees the 503 and its `Retry-After`, and decides.
 
 It sits inside the edge middleware, so the retried request keeps its request id and gets

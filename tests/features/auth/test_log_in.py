@@ -7,6 +7,7 @@ from typing import Any
 import asyncpg
 import httpx
 import jwt
+from argon2 import extract_parameters
 
 from src.app import create_app
 from src.core.passwords import PasswordHasher, Verification
@@ -215,6 +216,15 @@ async def test_dummy_verification_really_runs_argon2(settings: Settings) -> None
     assert not wrong.matches
     # Both ran the same Argon2 work: same order of magnitude, far above a no-op.
     assert dummy_time > real_time / 5
+
+
+async def test_the_dummy_hash_has_the_parameters_of_real_ones(settings: Settings) -> None:
+    tuned = settings.with_changes(password_hash_memory_kib=19_456, password_hash_time_cost=3)
+    hasher = PasswordHasher(tuned)
+    real_hash = await hasher.hash(PASSWORD)
+
+    assert extract_parameters(hasher._dummy_hash) == extract_parameters(real_hash)
+    assert hasher._dummy_hash != PasswordHasher(tuned)._dummy_hash  # a fresh random salt and digest each time
 
 
 async def test_no_secret_or_address_in_the_logs(client: httpx.AsyncClient, logs: LogSink) -> None:

@@ -27,7 +27,7 @@ __all__ = ("list_sessions_route",)
 async def list_sessions_route(
     request: Request[Any, Any, Any],
     user: NamedDependency[Principal],
-    transaction: NamedDependency[Connection],
+    connection: NamedDependency[Connection],
     cursors: NamedDependency[CursorCodec],
     limit: FromQuery[LimitParam] = DEFAULT_LIMIT,
     cursor: FromQuery[CursorParam] = "",
@@ -35,7 +35,7 @@ async def list_sessions_route(
     scope = f"sessions:{user.user_id}"
     page = cursors.page_request(scope=scope, limit=limit, cursor=cursor)
     command = ListSessions(user_id=user.user_id, current_session_id=user.session_id, page=page)
-    sessions, has_more = await list_sessions(command, connection=transaction)
+    sessions, has_more = await list_sessions(command, connection=connection)
     return build_page(
         SessionsPage,
         sessions,

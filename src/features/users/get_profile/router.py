@@ -20,5 +20,5 @@ __all__ = ("get_profile_route",)
     security=BEARER_SECURITY,
     responses=problem_responses(401, 404),
 )
-async def get_profile_route(user: NamedDependency[Principal], transaction: NamedDependency[Connection]) -> Profile:
-    return await get_profile(GetProfile(user_id=user.user_id), connection=transaction)
+async def get_profile_route(user: NamedDependency[Principal], connection: NamedDependency[Connection]) -> Profile:
+    return await get_profile(GetProfile(user_id=user.user_id), connection=connection)
