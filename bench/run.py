@@ -73,8 +73,15 @@ class ServerSpec:
     name: str
     command: list[str]
     env: dict[str, str]
-    startup_s: float = 0.0
+    startups_s: list[float] = field(default_factory=list)
     peak_rss_mib: float = 0.0
+    """Tree: the server's processes together (Granian's main process and its worker)."""
+    peak_worker_rss_mib: float = 0.0
+    """The largest peak (VmHWM) of a process that serves requests (a leaf of the tree)."""
+
+    @property
+    def startup_s(self) -> float:
+        return statistics.median(self.startups_s) if self.startups_s else 0.0
 
 
 def free_port() -> int:
@@ -174,6 +181,45 @@ def process_stat(pid: int) -> tuple[float, int]:
     return cpu, rss
 
 
+def worker_peak_rss(pid: int) -> int:
+    """Peak resident memory (VmHWM, bytes) of the server's serving processes: the leaves of
+    its tree (a Granian worker; uvicorn's single process), not a launcher or a supervisor."""
+    peak = 0
+    for each in descendants(pid):
+        try:
+            if Path(f"/proc/{each}/comm").read_text().strip() == "uv":
+                continue
+            tasks = Path(f"/proc/{each}/task").iterdir()
+            if any(Path(task, "children").read_text().split() for task in tasks):
+                continue
+            for line in Path(f"/proc/{each}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    peak = max(peak, int(line.split()[1]) * 1024)
+        except (OSError, ValueError):
+            continue
+    return peak
+
+
+def compile_bytecode() -> None:
+    """Bytecode for every server's code, as a production image has it (`UV_COMPILE_BYTECODE=1`
+    in our Dockerfile). Where PYTHONDONTWRITEBYTECODE is set (as on our CI machines) nothing
+    would ever be cached, and each start would compile every module again: the start-up
+    figures would measure the compiler."""
+    peers_python = [
+        "uv", "run", "--no-project", "--quiet", "--python", sys.executable,
+        "--with-requirements", "bench/peers/requirements-fastapi.txt", "python",
+    ]  # fmt: skip
+    for python in ([sys.executable], peers_python):
+        paths = subprocess.run(  # noqa: S603
+            [*python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+            cwd=ROOT, capture_output=True, text=True, check=True,
+        ).stdout.split()  # fmt: skip
+        subprocess.run(  # noqa: S603
+            [*python, "-m", "compileall", "-q", "-j", "0", *paths, str(ROOT / "src"), str(ROOT / "bench")],
+            cwd=ROOT, stdout=subprocess.DEVNULL, check=False,
+        )  # fmt: skip
+
+
 class Running:
     def __init__(self, spec: ServerSpec, process: subprocess.Popen[bytes], url: str) -> None:
         self.spec = spec
@@ -202,7 +248,7 @@ def start(spec: ServerSpec, port: int, log: Path) -> Iterator[Running]:
                 time.sleep(0.02)
             else:
                 raise RuntimeError(f"{spec.name} did not answer within 60 s; see {log}")
-            spec.startup_s = time.monotonic() - started
+            spec.startups_s.append(time.monotonic() - started)
             yield Running(spec, process, url)
         finally:
             process.send_signal(signal.SIGTERM)
@@ -428,8 +474,57 @@ def print_table(rows: list[dict[str, object]], specs: dict[str, ServerSpec]) -> 
         )
     print()
     for spec in specs.values():
-        if spec.startup_s:
-            print(f"{spec.name:<34} first 200 after {spec.startup_s:.2f} s, peak RSS {spec.peak_rss_mib:.0f} MiB")
+        if spec.startups_s:
+            print(
+                f"{spec.name:<34} first 200 after {spec.startup_s:.2f} s (median of {len(spec.startups_s)} starts), "
+                f"peak RSS {spec.peak_worker_rss_mib:.0f} MiB per worker, {spec.peak_rss_mib:.0f} MiB in all"
+            )
+
+
+DATABASE_ENDPOINTS = ("by_id", "list", "create", "me")
+# Issue 7's targets for our service are set at 64 connections.
+TARGET_CONNECTIONS = 64
+
+
+def check_targets(rows: list[dict[str, object]], specs: dict[str, ServerSpec]) -> list[dict[str, object]]:
+    """Where ours stands against each target; a check whose servers were not measured is skipped."""
+    levels = sorted({int(str(row["connections"])) for row in rows})
+    level = TARGET_CONNECTIONS if TARGET_CONNECTIONS in levels else levels[len(levels) // 2]
+    at = {(row["endpoint"], row["server"]): row for row in rows if row["connections"] == level}
+    checks: list[dict[str, object]] = []
+
+    def ratio(endpoint: str, other: str, metric: str) -> float | None:
+        ours, theirs = at.get((endpoint, "ours")), at.get((endpoint, other))
+        if ours is None or theirs is None or not float(str(theirs[metric])):
+            return None
+        return float(str(ours[metric])) / float(str(theirs[metric]))
+
+    def add(what: str, value: float | None, target: float, *, at_most: bool = False) -> None:
+        if value is not None:
+            met = value <= target if at_most else value >= target
+            checks.append({"check": what, "value": round(value, 3), "target": target, "at_most": at_most, "met": met})
+
+    for key in DATABASE_ENDPOINTS:
+        endpoint = ENDPOINTS[key].name
+        add(f"{endpoint}: req/s vs FastAPI + SQLAlchemy", ratio(endpoint, "fastapi_sqlalchemy", "rps"), 4.0)
+        add(f"{endpoint}: req/s vs FastAPI + asyncpg", ratio(endpoint, "fastapi_asyncpg", "rps"), 1.3)
+        if key in {"by_id", "list"}:
+            add(f"{endpoint}: req/s vs the practical limit", ratio(endpoint, "limit", "rps"), 0.5)
+        add(f"{endpoint}: p99 vs the practical limit's", ratio(endpoint, "limit", "p99_ms"), 3.0, at_most=True)
+    if "ours" in specs and specs["ours"].startups_s:
+        add("peak RSS per worker, MiB", specs["ours"].peak_worker_rss_mib, 100.0, at_most=True)
+        add("first 200 after process start, s", specs["ours"].startup_s, 1.5, at_most=True)
+    return checks
+
+
+def print_targets(checks: list[dict[str, object]]) -> None:
+    if not checks:
+        return
+    print("\nIssue 7's targets for ours, at 64 connections (ratios: ours / theirs):")
+    for check in checks:
+        relation = "<=" if check["at_most"] else ">="
+        mark = "met" if check["met"] else "NOT met"
+        print(f"  {check['check']:<62} {check['value']:>8.2f}  (target {relation} {check['target']}: {mark})")
 
 
 def main() -> int:
@@ -449,6 +544,7 @@ def main() -> int:
             sys.exit(f"bench needs `{tool}` (Debian: apt-get install wrk util-linux)")
 
     RESULTS.mkdir(exist_ok=True)
+    compile_bytecode()
     # This process (so PostgreSQL, which it starts, and wrk) keeps to the load core; each
     # server under test is pinned to the other one.
     os.sched_setaffinity(0, {int(LOAD_CORE)})
@@ -485,6 +581,9 @@ def main() -> int:
                             cpu, rss = process_stat(running.process.pid)
                             share = (cpu - cpu_before) / (time.monotonic() - wall)
                             spec.peak_rss_mib = max(spec.peak_rss_mib, rss / 2**20)
+                            spec.peak_worker_rss_mib = max(
+                                spec.peak_worker_rss_mib, worker_peak_rss(running.process.pid) / 2**20
+                            )
                             samples.append(
                                 Sample(
                                     key,
@@ -502,14 +601,24 @@ def main() -> int:
                 print(f"round {round_number + 1}/{rounds}: {spec.name} done", file=sys.stderr)
     rows = summarise(samples)
     print_table(rows, specs)
+    targets = check_targets(rows, specs)
+    print_targets(targets)
     report = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
         "method": {"rounds": rounds, "seconds": seconds, "connections": connections, "seed_avatars": SEED_AVATARS},
         "servers": {
-            key: {"name": s.name, "startup_s": s.startup_s, "peak_rss_mib": s.peak_rss_mib} for key, s in specs.items()
+            key: {
+                "name": s.name,
+                "startup_s": s.startup_s,
+                "startups_s": s.startups_s,
+                "peak_rss_mib": s.peak_rss_mib,
+                "peak_worker_rss_mib": s.peak_worker_rss_mib,
+            }
+            for key, s in specs.items()
         },
         "results": rows,
+        "targets": targets,
         "samples": [asdict(s) for s in samples],
     }
     (RESULTS / "latest.json").write_text(json.dumps(report, indent=2))
