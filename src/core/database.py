@@ -80,6 +80,12 @@ _CONNECT_ERRORS: tuple[type[Exception], ...] = (OSError, asyncpg.InterfaceError,
 _RELEASE_ERRORS: tuple[type[Exception], ...] = (TimeoutError, *_CONNECT_ERRORS)
 
 
+def _no_connection_in_time() -> ServiceUnavailable:
+    return ServiceUnavailable(
+        "The database did not provide a connection in time.", dependency="database", code="database_unavailable"
+    )
+
+
 def redact_dsn(dsn: str) -> str:
     """The DSN without its password, for log lines."""
     parts = urlsplit(dsn)
@@ -120,29 +126,27 @@ async def create_pool(settings: Settings, dsn: str) -> Pool:
 
 
 class Database:
-    """The pool plus the policy for using it; one per worker, held in app state."""
+    """The pool plus the policy for using it; one per worker, held in app state.
 
-    __slots__ = ("acquire_timeout", "pool", "release_timeout")
+    Connections are handed out first come, first served. asyncpg's pool alone is not fair:
+    a waiter woken by a release can find the connection already taken by a request that
+    arrived meanwhile, and goes to the back of the line, so under load a few requests wait
+    many times longer than the rest (at 64 clients on a pool of 10, p99 was six times
+    p50). A FIFO semaphore of the pool's size in front of it makes the line hold; its fast
+    path (a connection free, nobody waiting) costs a counter decrement.
+    """
+
+    __slots__ = ("_turns", "acquire_timeout", "pool", "release_timeout")
 
     def __init__(self, pool: Pool, *, acquire_timeout: float, release_timeout: float) -> None:
         self.pool = pool
         self.acquire_timeout = acquire_timeout
         self.release_timeout = release_timeout
+        self._turns = asyncio.Semaphore(pool.get_max_size())
 
     @asynccontextmanager
     async def acquire(self, timeout: float | None = None) -> AsyncIterator[Connection]:
-        try:
-            connection = await self.pool.acquire(timeout=timeout or self.acquire_timeout)
-        except TimeoutError as exc:
-            raise ServiceUnavailable(
-                "The database did not provide a connection in time.",
-                dependency="database",
-                code="database_unavailable",
-            ) from exc
-        except _CONNECT_ERRORS as exc:
-            raise ServiceUnavailable(
-                "The database is unavailable.", dependency="database", code="database_unavailable"
-            ) from exc
+        connection = await self._take(timeout or self.acquire_timeout)
         try:
             yield connection
         except BaseException as exc:
@@ -153,7 +157,35 @@ class Database:
                 await self.pool.expire_connections()
             raise
         finally:
-            await self._release(connection)
+            try:
+                await self._release(connection)
+            finally:
+                self._turns.release()
+
+    async def _take(self, timeout: float) -> PoolConnectionProxy[asyncpg.Record]:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        if self._turns.locked():  # others are waiting: wait behind them
+            try:
+                await asyncio.wait_for(self._turns.acquire(), timeout)
+            except TimeoutError as exc:
+                raise _no_connection_in_time() from exc
+        else:
+            await self._turns.acquire()  # returns at once
+        try:
+            connection: PoolConnectionProxy[asyncpg.Record] = await self.pool.acquire(
+                timeout=max(deadline - loop.time(), 0.001)
+            )
+        except BaseException as exc:  # cancelled included: the turn goes back either way
+            self._turns.release()
+            if isinstance(exc, TimeoutError):
+                raise _no_connection_in_time() from exc
+            if isinstance(exc, _CONNECT_ERRORS):
+                raise ServiceUnavailable(
+                    "The database is unavailable.", dependency="database", code="database_unavailable"
+                ) from exc
+            raise
+        return connection
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Connection]:

@@ -8,7 +8,7 @@ import asyncpg
 import httpx
 
 from src.app import create_app
-from src.core.database import redact_dsn
+from src.core.database import Database, redact_dsn
 from src.core.settings import Settings
 from tests.support.http import running_app
 from tests.support.probe_routes import PROBE_TABLE, probe_router
@@ -75,3 +75,28 @@ async def _labels(dsn: str) -> list[str]:
         return [row["label"] for row in await connection.fetch("SELECT label FROM probe_rows ORDER BY id")]
     finally:
         await connection.close()
+
+
+async def test_connections_are_handed_out_first_come_first_served(database_url: str) -> None:
+    """Requests keep arriving while others wait: each gets its connection in the order it asked."""
+    pool = await asyncpg.create_pool(database_url, min_size=2, max_size=2)
+    database = Database(pool, acquire_timeout=10, release_timeout=5)
+    asked: list[int] = []
+    served: list[int] = []
+
+    async def request(number: int) -> None:
+        asked.append(number)
+        async with database.acquire() as connection:
+            served.append(number)
+            await connection.fetchval("SELECT 1")
+
+    try:
+        arrivals = []
+        for number in range(60):  # a new request at every turn of the loop, 2 connections to share
+            arrivals.append(asyncio.create_task(request(number)))
+            await asyncio.sleep(0)
+        await asyncio.gather(*arrivals)
+    finally:
+        await pool.close()
+
+    assert served == asked
