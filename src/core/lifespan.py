@@ -13,13 +13,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import aiohttp
 import asyncpg
 from litestar import Litestar
 from litestar.datastructures import State
-from redis.asyncio import Redis
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_exponential
 
 from src.core.background import BackgroundTasks
@@ -33,10 +32,12 @@ from src.core.migrations import Migration, apply_migrations, discover_migrations
 from src.core.outbound import OutboundGuard, Resolve
 from src.core.pagination import CursorCodec
 from src.core.passwords import PasswordHasher
-from src.core.rate_limit import MemoryRateCounter, RateCounter, RedisRateCounter
-from src.core.redis import create_redis
+from src.core.rate_limit import MemoryRateCounter, RateCounter
 from src.core.settings import Settings, SettingsError
 from src.core.tokens import TokenService
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
 
 __all__ = ("Resources", "build_lifespan", "resources_from")
 
@@ -171,14 +172,16 @@ def build_lifespan(
             )
             http = create_http_client(settings, outbound)
             stack.push_async_callback(http.close)
-            redis = create_redis(settings, settings.redis_url) if settings.redis_url else None
-            if redis is not None:
+            redis: Redis | None = None
+            rate_counter: RateCounter = MemoryRateCounter()
+            if settings.redis_url:
+                from src.core.redis import RedisRateCounter, create_redis  # noqa: PLC0415 - only with REDIS_URL
+
+                redis = create_redis(settings, settings.redis_url)
                 stack.push_async_callback(redis.aclose)
-            rate_counter: RateCounter = (
-                RedisRateCounter(redis, key_prefix=settings.redis_key_prefix, fallback=MemoryRateCounter())
-                if redis is not None
-                else MemoryRateCounter()
-            )
+                rate_counter = RedisRateCounter(
+                    redis, key_prefix=settings.redis_key_prefix, fallback=MemoryRateCounter()
+                )
             tasks = BackgroundTasks()
             stack.push_async_callback(tasks.shutdown, half_grace)
             forget_dead_workers()

@@ -18,7 +18,6 @@ import base64
 import binascii
 import hmac
 from collections.abc import Mapping, Sequence
-from hashlib import sha256
 from typing import Annotated, Any, Final
 from urllib.parse import urlencode
 from uuid import UUID
@@ -96,7 +95,7 @@ class CursorCodec:
         self._secret = secret
 
     def _mac(self, scope: str, payload: bytes) -> bytes:
-        return hmac.new(self._secret, scope.encode() + b"\0" + payload, sha256).digest()[:_MAC_BYTES]
+        return hmac.digest(self._secret, scope.encode() + b"\0" + payload, "sha256")[:_MAC_BYTES]
 
     def encode(self, *, scope: str, last_id: UUID) -> str:
         payload = _VERSION + last_id.bytes

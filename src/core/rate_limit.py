@@ -11,7 +11,8 @@ and before the body is read.
 - **Keys**: per user when the request carries a valid bearer token, else per client
   address (see `core.client_address`); one counter per (policy, caller).
 - **Counting**: a fixed window per key, incremented atomically: an `INCR` + `PEXPIRE`
-  Lua script in Redis (shared by every worker and instance), a dict in memory otherwise.
+  Lua script in Redis (`core.redis`; shared by every worker and instance), a dict in
+  memory otherwise.
   (Litestar's `RateLimitMiddleware` keeps a list of timestamps per client, updated
   read-modify-write, so over Redis concurrent workers lose updates; it also sends no
   `Retry-After` and has one policy per middleware.)
@@ -35,13 +36,11 @@ import msgspec
 from litestar import Litestar
 from litestar.connection import Request
 from litestar.handlers import HTTPRouteHandler
-from redis.asyncio import Redis
-from redis.exceptions import RedisError
 
 from src.core.edge import set_response_headers
 from src.core.errors import TooManyRequests
 from src.core.logging import get_logger
-from src.core.metrics import RATE_LIMIT_STORE_ERRORS, RATE_LIMITED
+from src.core.metrics import RATE_LIMITED
 from src.core.settings import WINDOW_SECONDS
 
 __all__ = (
@@ -52,7 +51,6 @@ __all__ = (
     "RateCounter",
     "RateLimits",
     "RatePolicy",
-    "RedisRateCounter",
     "identify_by_address",
 )
 
@@ -62,14 +60,6 @@ DEFAULT_POLICY: Final = "default"
 OPT_KEY: Final = "rate_limit"
 SKIP_OPT_KEY: Final = "skip_rate_limit"
 _HEADER_SOURCE: Final = "rate_limit"
-# Atomic: the first hit of a window sets its expiry; every hit returns (count, ms left).
-_HIT_SCRIPT: Final = """
-local count = redis.call('INCR', KEYS[1])
-if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
-local ttl = redis.call('PTTL', KEYS[1])
-if ttl < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]); ttl = tonumber(ARGV[1]) end
-return {count, ttl}
-"""
 
 
 class RatePolicy(msgspec.Struct, frozen=True):
@@ -144,53 +134,6 @@ class MemoryRateCounter(RateCounter):
         self._hits_since_sweep = 0
         for key in [key for key, (_, ends_at) in self._windows.items() if ends_at <= now]:
             del self._windows[key]
-
-
-class RedisRateCounter(RateCounter):
-    """Shared fixed windows in Redis/Valkey, with a short circuit-breaker to memory."""
-
-    __slots__ = ("_fallback", "_prefix", "_redis", "_retry_after_failure", "_script", "_skip_until")
-
-    def __init__(
-        self, redis: Redis, *, key_prefix: str, fallback: MemoryRateCounter, retry_after_failure: float = 5.0
-    ) -> None:
-        self._redis = redis
-        self._prefix = f"{key_prefix}rate:"
-        self._script = redis.register_script(_HIT_SCRIPT)
-        self._fallback = fallback
-        self._retry_after_failure = retry_after_failure
-        self._skip_until = 0.0
-
-    async def hit(self, key: str, window_seconds: int) -> Hit:
-        if time.monotonic() < self._skip_until:
-            return self._fallback.hit_now(key, window_seconds)
-        try:
-            count, ttl_ms = await self._script(keys=[self._prefix + key], args=[window_seconds * 1000])
-        except (RedisError, OSError, TimeoutError) as exc:
-            self._failed(exc)
-            return self._fallback.hit_now(key, window_seconds)
-        return Hit(hits=int(count), reset_after=int(ttl_ms) / 1000)
-
-    async def peek(self, key: str) -> Hit | None:
-        if time.monotonic() < self._skip_until:
-            return self._fallback.peek_now(key)
-        try:
-            async with self._redis.pipeline(transaction=True) as pipeline:
-                pipeline.get(self._prefix + key)
-                pipeline.pttl(self._prefix + key)
-                count, ttl_ms = await pipeline.execute()
-        except (RedisError, OSError, TimeoutError) as exc:
-            self._failed(exc)
-            return self._fallback.peek_now(key)
-        if count is None or ttl_ms is None or int(ttl_ms) < 0:
-            return None
-        return Hit(hits=int(count), reset_after=int(ttl_ms) / 1000)
-
-    def _failed(self, exc: Exception) -> None:
-        """Serve anyway; don't pay a timeout on every request while Redis is away."""
-        self._skip_until = time.monotonic() + self._retry_after_failure
-        RATE_LIMIT_STORE_ERRORS.inc()
-        log.warning("rate_limit_store_unavailable", error=type(exc).__name__, fallback="worker_memory")
 
 
 def identify_by_address(request: Request[Any, Any, Any]) -> str:

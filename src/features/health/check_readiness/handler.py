@@ -12,15 +12,16 @@ check results, not errors.
 from __future__ import annotations
 
 import asyncio
-
-from redis.asyncio import Redis
+from typing import TYPE_CHECKING
 
 from src.core.database import DATABASE_UNAVAILABLE_ERRORS, Database
 from src.core.errors import ServiceUnavailable
 from src.core.migrations import pending_migrations
-from src.core.redis import redis_answers
 from src.features.health.check_readiness.command import CheckReadiness
 from src.features.health.check_readiness.schema import CheckResult
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
 
 __all__ = ("Readiness", "check_readiness", "is_ready")
 
@@ -55,6 +56,8 @@ async def _check_database(command: CheckReadiness, database: Database) -> Readin
 
 
 async def _check_redis(command: CheckReadiness, redis: Redis) -> CheckResult:
+    from src.core.redis import redis_answers  # noqa: PLC0415 - the redis library loads only with REDIS_URL
+
     try:
         async with asyncio.timeout(command.timeout):
             return "ok" if await redis_answers(redis) else "unavailable"
