@@ -21,6 +21,7 @@ import asyncpg.exceptions
 from src.core.errors import ServiceUnavailable
 from src.core.logging import get_logger
 from src.core.settings import Settings
+from src.core.waiting_line import WaitingLine
 
 if TYPE_CHECKING:
     from asyncpg.pool import PoolConnectionProxy
@@ -128,21 +129,17 @@ async def create_pool(settings: Settings, dsn: str) -> Pool:
 class Database:
     """The pool plus the policy for using it; one per worker, held in app state.
 
-    Connections are handed out first come, first served. asyncpg's pool alone is not fair:
-    a waiter woken by a release can find the connection already taken by a request that
-    arrived meanwhile, and goes to the back of the line, so under load a few requests wait
-    many times longer than the rest (at 64 clients on a pool of 10, p99 was six times
-    p50). A FIFO semaphore of the pool's size in front of it makes the line hold; its fast
-    path (a connection free, nobody waiting) costs a counter decrement.
+    Requests wait for a connection in a `WaitingLine` of the pool's size, not in
+    asyncpg's own queue, which lets newcomers overtake waiters (see `core.waiting_line`).
     """
 
-    __slots__ = ("_turns", "acquire_timeout", "pool", "release_timeout")
+    __slots__ = ("_line", "acquire_timeout", "pool", "release_timeout")
 
     def __init__(self, pool: Pool, *, acquire_timeout: float, release_timeout: float) -> None:
         self.pool = pool
         self.acquire_timeout = acquire_timeout
         self.release_timeout = release_timeout
-        self._turns = asyncio.Semaphore(pool.get_max_size())
+        self._line = WaitingLine(pool.get_max_size())
 
     @asynccontextmanager
     async def acquire(self, timeout: float | None = None) -> AsyncIterator[Connection]:
@@ -160,24 +157,22 @@ class Database:
             try:
                 await self._release(connection)
             finally:
-                self._turns.release()
+                self._line.give_back()
 
     async def _take(self, timeout: float) -> PoolConnectionProxy[asyncpg.Record]:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
-        if self._turns.locked():  # others are waiting: wait behind them
-            try:
-                await asyncio.wait_for(self._turns.acquire(), timeout)
-            except TimeoutError as exc:
-                raise _no_connection_in_time() from exc
-        else:
-            await self._turns.acquire()  # returns at once
         try:
+            await self._line.take(timeout)
+        except TimeoutError as exc:
+            raise _no_connection_in_time() from exc
+        try:
+            # A turn means a free connection: this waits only if it must be (re)opened.
             connection: PoolConnectionProxy[asyncpg.Record] = await self.pool.acquire(
                 timeout=max(deadline - loop.time(), 0.001)
             )
         except BaseException as exc:  # cancelled included: the turn goes back either way
-            self._turns.release()
+            self._line.give_back()
             if isinstance(exc, TimeoutError):
                 raise _no_connection_in_time() from exc
             if isinstance(exc, _CONNECT_ERRORS):
@@ -220,6 +215,7 @@ class Database:
             "size": self.pool.get_size(),
             "idle": self.pool.get_idle_size(),
             "max": self.pool.get_max_size(),
+            "waiting": self._line.waiting,
         }
 
     async def close(self, timeout: float) -> None:

@@ -5,7 +5,7 @@
 | `avatar_api_requests_total` | method, path (route template, or `(unmatched)`), status_code |
 | `avatar_api_request_duration_seconds` (histogram) | method, path |
 | `avatar_api_requests_in_progress` | |
-| `avatar_api_db_pool_connections` | state: open, idle, in_use, max |
+| `avatar_api_db_pool_connections` | state: open, idle, in_use, max; `waiting`: requests in line for one |
 | `avatar_api_rate_limited_total` | policy |
 | `avatar_api_rate_limit_store_errors_total` | |
 
@@ -71,7 +71,7 @@ WEBHOOK_ATTEMPT_DURATION = Histogram(
 )
 POOL_CONNECTIONS = Gauge(
     f"{_PREFIX}_db_pool_connections",
-    "asyncpg pool connections, summed over live workers",
+    "asyncpg pool connections, summed over live workers (waiting: requests in line for one)",
     ["state"],
     multiprocess_mode="livesum",
 )
@@ -118,6 +118,7 @@ def record_pool(database: Database) -> None:
     POOL_CONNECTIONS.labels("idle").set(stats["idle"])
     POOL_CONNECTIONS.labels("in_use").set(stats["size"] - stats["idle"])
     POOL_CONNECTIONS.labels("max").set(stats["max"])
+    POOL_CONNECTIONS.labels("waiting").set(stats["waiting"])
 
 
 def forget_dead_workers() -> None:

@@ -45,3 +45,4 @@ async def test_pool_connections_are_reported(client: httpx.AsyncClient) -> None:
 
     assert value(scrape, "avatar_api_db_pool_connections", state="max") >= 5
     assert value(scrape, "avatar_api_db_pool_connections", state="open") >= 1
+    assert value(scrape, "avatar_api_db_pool_connections", state="waiting") == 0  # nobody in line now

@@ -1,0 +1,72 @@
+"""Who gets the next free database connection: the line in front of the pool.
+
+asyncpg's pool alone is not fair: a waiter woken by a release can find the connection
+already taken by a request that arrived meanwhile, and goes to the back of the line. Under
+load a few requests then wait many times longer than the rest (at 64 clients on a pool
+of 10: p99 six times p50).
+
+A plain first-come-first-served line has the opposite failure: when the service falls
+behind (a stall in the database, a burst), everyone in the line waits longer than the
+acquire timeout, every one of them ends in a 503 after costing most of a request's work,
+and the line never drains: congestion collapse (seen in the soak: 3.5% errors at 70% of
+capacity after one stall).
+
+So the line is adaptive, as in Facebook's "adaptive LIFO" and CoDel: first come, first
+served while its head has waited less than `LIFO_AFTER`; beyond that the newest waiter
+goes first, while it still has its whole timeout ahead, and the oldest, which would most
+likely time out anyway, wait at the back. When the line empties it is fair again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from typing import Final
+
+__all__ = ("LIFO_AFTER", "WaitingLine")
+
+# A head that waited this long means the line is backed up, not merely busy.
+LIFO_AFTER: Final = 0.1
+
+
+class WaitingLine:
+    """`size` turns; `take` waits for one (bounded), `give_back` hands it to the next waiter."""
+
+    __slots__ = ("_free", "_waiting")
+
+    def __init__(self, size: int) -> None:
+        self._free = size
+        self._waiting: deque[tuple[float, asyncio.Future[None]]] = deque()
+
+    @property
+    def waiting(self) -> int:
+        return len(self._waiting)
+
+    async def take(self, timeout: float) -> None:
+        """A turn within `timeout` seconds, else TimeoutError."""
+        if self._free and not self._waiting:
+            self._free -= 1
+            return
+        loop = asyncio.get_running_loop()
+        turn: asyncio.Future[None] = loop.create_future()
+        entry = (loop.time(), turn)
+        self._waiting.append(entry)
+        try:
+            async with asyncio.timeout(timeout):
+                await turn
+        except BaseException:
+            if turn.done() and not turn.cancelled():
+                self.give_back()  # handed a turn just as the wait ended: pass it on
+            elif entry in self._waiting:  # not yet passed over by give_back
+                self._waiting.remove(entry)
+            raise
+
+    def give_back(self) -> None:
+        waiting = self._waiting
+        now = asyncio.get_running_loop().time() if waiting else 0.0
+        while waiting:
+            _, turn = waiting.pop() if now - waiting[0][0] > LIFO_AFTER else waiting.popleft()
+            if not turn.done():  # a waiter cancelled a moment ago is skipped
+                turn.set_result(None)
+                return
+        self._free += 1
