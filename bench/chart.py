@@ -25,6 +25,7 @@ PREFERRED_CONNECTIONS = 64
 COLOURS = {
     "ours": "#1f6fd1",
     "limit": "#8c8c8c",
+    "litestar": "#9ecae1",
     "fastapi_asyncpg": "#2ca25f",
     "fastapi_sqlalchemy": "#e6852e",
 }

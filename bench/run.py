@@ -369,6 +369,27 @@ def servers(dsn: str, key_file: Path) -> dict[str, ServerSpec]:
             ],
             common,
         ),
+        "litestar": ServerSpec(
+            "Litestar alone (no kernel of ours)",
+            [
+                sys.executable,
+                "-m",
+                "granian",
+                "--interface",
+                "asgi",
+                "--loop",
+                "uvloop",
+                "--workers",
+                "1",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "{port}",
+                "--no-access-log",
+                "bench.peers.bare_litestar:app",
+            ],
+            common,
+        ),
         "fastapi_sqlalchemy": ServerSpec(
             "FastAPI + SQLAlchemy (uvicorn)",
             [
@@ -530,7 +551,7 @@ def print_targets(checks: list[dict[str, object]]) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="1 round x 3 s at 64 connections")
-    parser.add_argument("--servers", default="ours,limit,fastapi_sqlalchemy,fastapi_asyncpg")
+    parser.add_argument("--servers", default="ours,limit,litestar,fastapi_sqlalchemy,fastapi_asyncpg")
     parser.add_argument("--endpoints", default=",".join(DEFAULT_ENDPOINTS), help=f"of {', '.join(ENDPOINTS)}")
     parser.add_argument("--rounds", type=int)
     parser.add_argument("--seconds", type=int)

@@ -55,7 +55,6 @@ from bench.run import (  # noqa: E402
     process_stat,
     start,
 )
-
 from tests.support.databases import EmbeddedServer  # noqa: E402
 
 PASSWORD = "soak password 1"

@@ -47,7 +47,6 @@ from bench.run import (  # noqa: E402
     process_stat,
     start,
 )
-
 from src.core.ids import new_id  # noqa: E402
 
 ENDPOINTS = 8
