@@ -14,8 +14,9 @@ PostgreSQL is stopped (fast mode) for 3 s and started again.
 It fails (exit 1) unless:
 - outside the outage window (from the stop until readiness is back, plus 1 s), fewer
   than 0.1% of the requests fail (anything but 2xx, or no answer);
-- during the outage nothing answers 500 and every answer comes within 2 s (503s with
-  `Retry-After`, not hangs);
+- during the outage nothing answers 500 and every answer comes within the acquire
+  timeout (`DB_ACQUIRE_TIMEOUT`, the shipped 2 s) plus 0.5 s (503s with `Retry-After`,
+  not hangs);
 - memory is flat after warm-up: the service's RSS grows less than 16 MiB from the end of
   the first quarter to the outage, and from 2 s after the recovery to the end;
 - nothing leaks: with the load generator's connections closed, the service's open file
@@ -35,6 +36,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -59,6 +61,8 @@ from tests.support.databases import EmbeddedServer  # noqa: E402
 
 PASSWORD = "soak password 1"
 POOL_MAX = 10
+ACQUIRE_TIMEOUT = 2.0  # the shipped default: a short stall of the database adds latency, not 503s
+ANSWER_MARGIN = 0.5  # what answering takes besides the wait
 OUTAGE_SECONDS = 3.0
 MAX_IN_FLIGHT = 512
 
@@ -250,6 +254,8 @@ async def soak(  # noqa: PLR0915 - one timeline, read top to bottom
             "statuses_failed": sorted({o.status for o in failed_outside}),
             "p50_ms": round(statistics.median(latencies), 1) if latencies else None,
             "p99_ms": round(latencies[int(0.99 * (len(latencies) - 1))], 1) if latencies else None,
+            # Where the failures were: seconds into the soak -> failures in that second.
+            "failures_by_second": dict(sorted(Counter(int(o.started - began) for o in failed_outside).items())),
         },
         "outage": {
             "window_s": round(up - down, 2),
@@ -270,7 +276,9 @@ async def soak(  # noqa: PLR0915 - one timeline, read top to bottom
     checks = {
         "error rate outside the outage < 0.1%": len(failed_outside) / max(1, len(outside)) < 0.001,
         "no 500 during the outage": all(o.status != 500 for o in inside),
-        "answers within 2 s during the outage": all(o.seconds < 2.0 for o in inside),
+        f"answers within the acquire timeout during the outage ({ACQUIRE_TIMEOUT} s + {ANSWER_MARGIN} s)": all(
+            o.seconds < ACQUIRE_TIMEOUT + ANSWER_MARGIN for o in inside
+        ),
         "memory flat after warm-up (< 16 MiB growth)": (
             rss_before_outage - rss_warm < 16 * 2**20 and rss_end - rss_recovered < 16 * 2**20
         ),
@@ -317,7 +325,7 @@ def main() -> int:
             work / "data",
             DB_POOL_MIN_SIZE="4",
             DB_POOL_MAX_SIZE=str(POOL_MAX),
-            DB_ACQUIRE_TIMEOUT="0.5",
+            DB_ACQUIRE_TIMEOUT=str(ACQUIRE_TIMEOUT),
         )
         with start(spec, free_port(), work / "serve.log") as running:
             token = asyncio.run(credentials(running.url))

@@ -18,8 +18,8 @@ produced by exception handlers. For each HTTP request it:
 - records the request metrics (route template, method, status, duration; see
   `core.metrics`) and writes one access log line with the same and the client.
 
-It is the one layer every request crosses, so it is written for speed: header lists are
-extended in place, and the access line is encoded directly (see `core.logging`).
+It is the one layer every request crosses, so it is written for speed: constant headers
+are encoded once, and the access line is encoded directly (see `core.logging`).
 """
 
 from __future__ import annotations
@@ -121,9 +121,8 @@ class EdgeMiddleware:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                headers = message.get("headers")
-                if type(headers) is not list:
-                    headers = message["headers"] = list(headers or ())
+                # A copy: a response (a cached one, say) may send the same list again.
+                headers = message["headers"] = list(message.get("headers", ()))
                 if not any(name.lower() == _CSP for name, _ in headers):
                     headers.append((_CSP, csp))
                 headers.extend(self._headers)
