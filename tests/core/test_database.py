@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 import asyncpg
 import httpx
@@ -15,18 +16,21 @@ from tests.support.probe_routes import PROBE_TABLE, probe_router
 
 
 async def test_an_exhausted_pool_answers_503_with_retry_after_instead_of_hanging(settings: Settings) -> None:
-    tight = settings.with_changes(db_pool_min_size=1, db_pool_max_size=1, db_acquire_timeout=0.3)
-    async with running_app(create_app(tight, features=[probe_router])) as client:
-        holder = asyncio.create_task(client.get("/api/v1/probe/hold", params={"seconds": 1.5}))
-        await asyncio.sleep(0.3)  # let the first request take the only connection
+    tight = settings.with_changes(db_pool_min_size=2, db_pool_max_size=2, db_acquire_timeout=0.3)
+    async with running_app(create_app(tight, features=[probe_router], jobs=())) as client:
+        holders = [asyncio.create_task(client.get("/api/v1/probe/hold", params={"seconds": 1.5})) for _ in range(2)]
+        await asyncio.sleep(0.3)  # let the two requests take both connections
 
+        started = time.monotonic()
         blocked = await asyncio.wait_for(client.get("/api/v1/probe/select"), timeout=10)
-        held = await holder
+        waited = time.monotonic() - started
+        held = await asyncio.gather(*holders)
 
-    assert held.status_code == 200
+    assert [response.status_code for response in held] == [200, 200]
     assert blocked.status_code == 503
     assert blocked.headers["retry-after"] == "2"
     assert blocked.json()["code"] == "database_unavailable"
+    assert 0.3 <= waited < 1.0  # the acquire timeout, not the holders' 1.5 s
 
 
 async def test_the_transaction_commits_when_the_handler_succeeds(settings: Settings, database_url: str) -> None:
