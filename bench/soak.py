@@ -155,7 +155,15 @@ async def wait_ready(session: aiohttp.ClientSession, url: str, timeout: float = 
 
 
 async def soak(  # noqa: PLR0915 - one timeline, read top to bottom
-    *, url: str, dsn: str, database: EmbeddedServer, pid: int, seconds: float, token: str, load_share: float
+    *,
+    url: str,
+    dsn: str,
+    database: EmbeddedServer,
+    pid: int,
+    seconds: float,
+    token: str,
+    load_share: float,
+    rate: float | None = None,
 ) -> dict[str, object]:
     admin = await asyncpg.connect(dsn)
     ids = [str(row[0]) for row in await admin.fetch("SELECT id FROM avatars ORDER BY random() LIMIT 1000")]
@@ -164,7 +172,8 @@ async def soak(  # noqa: PLR0915 - one timeline, read top to bottom
     timeout = aiohttp.ClientTimeout(total=10)
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
         capacity = await measure_capacity(load, session)
-        rate = load_share * capacity
+        if rate is None:
+            rate = load_share * capacity
         began = time.monotonic()
         samples: list[tuple[float, int]] = []
         connections: list[int] = []
@@ -245,7 +254,7 @@ async def soak(  # noqa: PLR0915 - one timeline, read top to bottom
         "seconds": seconds,
         "capacity_rps": round(capacity, 1),
         "offered_rps": round(rate, 1),
-        "load_share": load_share,
+        "load_share": round(rate / capacity, 3),
         "requests": len(load.outcomes),
         "outside_outage": {
             "requests": len(outside),
@@ -313,6 +322,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=600.0, help="soak duration (the restart is halfway)")
     parser.add_argument("--load", type=float, default=0.7, help="share of the measured capacity to offer")
+    parser.add_argument(
+        "--rate", type=float, help="requests/s to offer instead: two builds compared at one load on a noisy machine"
+    )
     args = parser.parse_args()
     os.sched_setaffinity(0, {int(LOAD_CORE)})
     work = Path(tempfile.mkdtemp(prefix="avatar-soak-"))
@@ -338,6 +350,7 @@ def main() -> int:
                     seconds=args.seconds,
                     token=token,
                     load_share=args.load,
+                    rate=args.rate,
                 )
             )
     finally:

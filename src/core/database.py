@@ -21,7 +21,7 @@ import asyncpg.exceptions
 from src.core.errors import ServiceUnavailable
 from src.core.logging import get_logger
 from src.core.settings import Settings
-from src.core.waiting_line import WaitingLine
+from src.core.waiting_line import LIFO_SHARE, WaitingLine
 
 if TYPE_CHECKING:
     from asyncpg.pool import PoolConnectionProxy
@@ -139,7 +139,7 @@ class Database:
         self.pool = pool
         self.acquire_timeout = acquire_timeout
         self.release_timeout = release_timeout
-        self._line = WaitingLine(pool.get_max_size())
+        self._line = WaitingLine(pool.get_max_size(), lifo_after=acquire_timeout * LIFO_SHARE)
 
     @asynccontextmanager
     async def acquire(self, timeout: float | None = None) -> AsyncIterator[Connection]:

@@ -6,7 +6,9 @@ import asyncio
 
 import pytest
 
-from src.core.waiting_line import LIFO_AFTER, WaitingLine
+from src.core.waiting_line import WaitingLine
+
+LIFO_AFTER = 0.1
 
 
 async def _queue_up(line: WaitingLine, names: list[str], served: list[str]) -> list[asyncio.Task[None]]:
@@ -22,7 +24,7 @@ async def _queue_up(line: WaitingLine, names: list[str], served: list[str]) -> l
 
 
 async def test_first_come_first_served_while_the_line_moves() -> None:
-    line = WaitingLine(1)
+    line = WaitingLine(1, lifo_after=LIFO_AFTER)
     await line.take(timeout=1)
     served: list[str] = []
     tasks = await _queue_up(line, ["a", "b", "c"], served)
@@ -35,8 +37,24 @@ async def test_first_come_first_served_while_the_line_moves() -> None:
     assert served == ["a", "b", "c"]
 
 
+async def test_a_long_wait_below_the_threshold_is_still_first_come_first_served() -> None:
+    line = WaitingLine(1, lifo_after=LIFO_AFTER * 5)
+    await line.take(timeout=1)
+    served: list[str] = []
+    tasks = await _queue_up(line, ["a", "b"], served)
+    await asyncio.sleep(LIFO_AFTER * 1.5)  # long, but a small share of the timeout
+    tasks += await _queue_up(line, ["c"], served)
+
+    for _ in tasks:
+        line.give_back()
+        await asyncio.sleep(0)
+    await asyncio.gather(*tasks)
+
+    assert served == ["a", "b", "c"]
+
+
 async def test_newest_first_once_the_head_has_waited_too_long() -> None:
-    line = WaitingLine(1)
+    line = WaitingLine(1, lifo_after=LIFO_AFTER)
     await line.take(timeout=1)
     served: list[str] = []
     tasks = await _queue_up(line, ["old", "older-ish"], served)
@@ -54,7 +72,7 @@ async def test_newest_first_once_the_head_has_waited_too_long() -> None:
 
 
 async def test_a_wait_that_times_out_leaves_no_trace() -> None:
-    line = WaitingLine(1)
+    line = WaitingLine(1, lifo_after=LIFO_AFTER)
     await line.take(timeout=1)
 
     with pytest.raises(TimeoutError):
@@ -66,7 +84,7 @@ async def test_a_wait_that_times_out_leaves_no_trace() -> None:
 
 
 async def test_a_turn_handed_to_a_waiter_that_is_cancelled_goes_to_the_next() -> None:
-    line = WaitingLine(1)
+    line = WaitingLine(1, lifo_after=LIFO_AFTER)
     await line.take(timeout=1)
     served: list[str] = []
     first, second = await _queue_up(line, ["first", "second"], served)
@@ -81,7 +99,7 @@ async def test_a_turn_handed_to_a_waiter_that_is_cancelled_goes_to_the_next() ->
 
 
 async def test_a_waiter_cancelled_in_line_is_skipped() -> None:
-    line = WaitingLine(1)
+    line = WaitingLine(1, lifo_after=LIFO_AFTER)
     await line.take(timeout=1)
     served: list[str] = []
     first, second = await _queue_up(line, ["first", "second"], served)
