@@ -23,15 +23,20 @@ async def _queue_up(line: WaitingLine, names: list[str], served: list[str]) -> l
     return tasks
 
 
+async def _hand_out(line: WaitingLine, turns: int) -> None:
+    """Give back `turns` turns, letting each waiter that gets one run before the next."""
+    for _ in range(turns):
+        line.give_back()
+        await asyncio.sleep(0)
+
+
 async def test_first_come_first_served_while_the_line_moves() -> None:
     line = WaitingLine(1, lifo_after=LIFO_AFTER)
     await line.take(timeout=1)
     served: list[str] = []
     tasks = await _queue_up(line, ["a", "b", "c"], served)
 
-    for _ in tasks:
-        line.give_back()
-        await asyncio.sleep(0)
+    await _hand_out(line, len(tasks))
     await asyncio.gather(*tasks)
 
     assert served == ["a", "b", "c"]
@@ -45,9 +50,7 @@ async def test_a_long_wait_below_the_threshold_is_still_first_come_first_served(
     await asyncio.sleep(LIFO_AFTER * 1.5)  # long, but a small share of the timeout
     tasks += await _queue_up(line, ["c"], served)
 
-    for _ in tasks:
-        line.give_back()
-        await asyncio.sleep(0)
+    await _hand_out(line, len(tasks))
     await asyncio.gather(*tasks)
 
     assert served == ["a", "b", "c"]
@@ -61,12 +64,9 @@ async def test_newest_first_once_the_head_has_waited_too_long() -> None:
     await asyncio.sleep(LIFO_AFTER * 1.5)  # the head has now waited past the threshold
     tasks += await _queue_up(line, ["new"], served)
 
-    line.give_back()
-    await asyncio.sleep(0)
+    await _hand_out(line, 1)
     assert served == ["new"]
-    for _ in range(2):
-        line.give_back()
-        await asyncio.sleep(0)
+    await _hand_out(line, 2)
     await asyncio.gather(*tasks)
     assert served == ["new", "older-ish", "old"]
 
