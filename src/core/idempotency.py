@@ -33,6 +33,8 @@ from src.core.jobs import JobContext, PeriodicJob
 __all__ = (
     "EXPIRE_IDEMPOTENCY_KEYS",
     "IDEMPOTENCY_KEY_HEADER",
+    "KEY_MAX_LENGTH",
+    "KEY_PATTERN",
     "Idempotency",
     "IdempotencyKeyParam",
     "KeyReused",
@@ -40,6 +42,9 @@ __all__ = (
 )
 
 IDEMPOTENCY_KEY_HEADER: Final = "Idempotency-Key"
+# A key: 1 to KEY_MAX_LENGTH visible ASCII characters.
+KEY_PATTERN: Final = r"^[!-~]+$"
+KEY_MAX_LENGTH: Final = 255
 REPLAYED_HEADER: Final = "Idempotent-Replayed"
 # Headers of the stored response worth replaying.
 _KEPT_HEADERS: Final = ("location", "etag")
@@ -76,8 +81,8 @@ IdempotencyKeyParam = Annotated[
     HeaderParameter(
         name=IDEMPOTENCY_KEY_HEADER,
         min_length=1,
-        max_length=255,
-        pattern=r"^[!-~]+$",
+        max_length=KEY_MAX_LENGTH,
+        pattern=KEY_PATTERN,
         description="Makes a retry safe: 1-255 visible ASCII characters, unique per attempt (a UUID). "
         "A retry with the same key and body replays the first response (`Idempotent-Replayed: true`); "
         "another body is a 422; while the first is still running, a 409. Kept 24 hours.",

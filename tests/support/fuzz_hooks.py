@@ -20,9 +20,15 @@ from typing import Any, Final
 
 import schemathesis
 
-_HEADER: Final = "idempotency-key"
-_VALID: Final = re.compile(r"[!-~]{1,255}")
+from src.core.idempotency import IDEMPOTENCY_KEY_HEADER, KEY_MAX_LENGTH, KEY_PATTERN
+
+_HEADER: Final = IDEMPOTENCY_KEY_HEADER.lower()
+_VALID: Final = re.compile(KEY_PATTERN)
 _SUFFIX_LENGTH: Final = 33  # "~" and 32 hex digits
+
+
+def _is_valid(key: str) -> bool:
+    return len(key) <= KEY_MAX_LENGTH and _VALID.fullmatch(key) is not None
 
 
 @schemathesis.hook
@@ -31,6 +37,6 @@ def before_call(context: schemathesis.HookContext, case: schemathesis.Case[Any],
     if not case.headers or (case.meta is not None and not case.meta.generation.mode.is_positive):
         return
     for name, value in case.headers.items():
-        if name.lower() == _HEADER and isinstance(value, str) and _VALID.fullmatch(value):
-            case.headers[name] = f"{value[: 255 - _SUFFIX_LENGTH]}~{secrets.token_hex(16)}"
+        if name.lower() == _HEADER and isinstance(value, str) and _is_valid(value):
+            case.headers[name] = f"{value[: KEY_MAX_LENGTH - _SUFFIX_LENGTH]}~{secrets.token_hex(16)}"
             return
