@@ -109,3 +109,54 @@ def test_protected_operations_declare_the_bearer_scheme(document: dict[str, Any]
     for method, path, operation in operations(document):
         if "401" in operation["responses"] and not path.startswith("/api/v1/auth/"):
             assert operation.get("security") in ([{"BearerAuth": []}], [{}, {"BearerAuth": []}]), f"{method} {path}"
+
+
+# Request strings that are hashed or compared, never stored as text.
+NEVER_STORED = frozenset({"password", "current_password", "new_password", "refresh_token"})
+
+
+def patterned(node: object) -> list[dict[str, Any]]:
+    """Every schema in the document that carries a pattern, with its examples."""
+    if isinstance(node, list):
+        return [found for item in node for found in patterned(item)]
+    if not isinstance(node, dict):
+        return []
+    here = [node] if isinstance(node.get("pattern"), str) else []
+    return here + [found for value in node.values() for found in patterned(value)]
+
+
+def test_patterns_mean_the_same_to_python_and_to_ecmascript(document: dict[str, Any]) -> None:
+    """Python's `$` also matches before a final line feed; ECMAScript's (and `\\Z`) only at
+    the end. A pattern that ends in plain `$` lets "#AABBCC\\n" through our validation."""
+    schemas = patterned(document)
+    assert len(schemas) >= 8
+    for schema in schemas:
+        pattern = schema["pattern"]
+        assert pattern.startswith("^"), pattern
+        assert pattern.endswith("$"), pattern
+        at_the_very_end = pattern[:-1] + r"\Z"
+        examples = schema.get("examples") or []
+        assert examples, f"give {pattern!r} an example"
+        for example in examples:
+            assert re.search(pattern, example), (pattern, example)
+            for sample in (example, example + "\n", "\n" + example):
+                assert bool(re.search(pattern, sample)) == bool(re.search(at_the_very_end, sample)), (pattern, sample)
+
+
+def test_request_strings_that_are_stored_refuse_nul(document: dict[str, Any]) -> None:
+    """PostgreSQL text cannot hold U+0000: the schema refuses it, so clients learn it."""
+    schemas = document["components"]["schemas"]
+    checked = 0
+    for _, _, operation in operations(document):
+        if body := operation.get("requestBody"):
+            name = body["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+            for field, spec in schemas[name]["properties"].items():
+                kinds = {spec.get("type"), *(option.get("type") for option in spec.get("oneOf", []))}
+                if "string" not in kinds or field in NEVER_STORED:
+                    continue
+                assert "pattern" in spec, f"{name}.{field}: a stored string needs a pattern that refuses NUL"
+                (example, *_) = spec["examples"]
+                for sample in (example + "\x00", example[:1] + "\x00" + example[1:]):
+                    assert not re.search(spec["pattern"], sample), f"{name}.{field} accepts {sample!r}"
+                checked += 1
+    assert checked >= 8

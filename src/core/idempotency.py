@@ -29,6 +29,7 @@ from src.core.clock import utc_now
 from src.core.database import Connection
 from src.core.errors import Conflict, DomainError
 from src.core.jobs import JobContext, PeriodicJob
+from src.core.text import END
 
 __all__ = (
     "EXPIRE_IDEMPOTENCY_KEYS",
@@ -43,7 +44,7 @@ __all__ = (
 
 IDEMPOTENCY_KEY_HEADER: Final = "Idempotency-Key"
 # A key: 1 to KEY_MAX_LENGTH visible ASCII characters.
-KEY_PATTERN: Final = r"^[!-~]+$"
+KEY_PATTERN: Final = rf"^[!-~]+{END}"
 KEY_MAX_LENGTH: Final = 255
 REPLAYED_HEADER: Final = "Idempotent-Replayed"
 # Headers of the stored response worth replaying.

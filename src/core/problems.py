@@ -267,6 +267,14 @@ def problem_handlers(settings: Settings) -> ExceptionHandlersMap:
     def interface_error(request: Request[Any, Any, Any], exc: asyncpg.InterfaceError) -> Response[Problem]:
         return database_unavailable(request, exc) if is_connection_lost(exc) else unexpected(request, exc)
 
+    def unstorable_text(
+        request: Request[Any, Any, Any], exc: asyncpg.CharacterNotInRepertoireError
+    ) -> Response[Problem]:
+        # Input schemas refuse NUL (PostgreSQL text cannot hold it); a field whose pattern
+        # forgot that still gets a 400 and a rolled-back transaction, and the log says where.
+        log.warning("text_not_storable", method=request.method, path=request.url.path, reason=str(exc))
+        return domain_error(request, InvalidInput("Text values must not contain the NUL character (U+0000)."))
+
     def timeout(request: Request[Any, Any, Any], exc: TimeoutError) -> Response[Problem]:
         return domain_error(
             request,
@@ -297,6 +305,7 @@ def problem_handlers(settings: Settings) -> ExceptionHandlersMap:
         Exception: unexpected,
         **dict.fromkeys(DATABASE_UNAVAILABLE_ERRORS, database_unavailable),
         asyncpg.InterfaceError: interface_error,
+        asyncpg.CharacterNotInRepertoireError: unstorable_text,
     }
 
     def _handler_for(exc: Exception) -> Callable[[Request[Any, Any, Any], Any], Response[Problem]]:

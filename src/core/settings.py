@@ -19,6 +19,8 @@ from typing import Annotated, Any, Literal, Self
 import msgspec
 from msgspec import Meta
 
+from src.core.text import END
+
 __all__ = ("PROJECT_ROOT", "WINDOW_SECONDS", "Settings", "SettingsError", "load_settings")
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -30,7 +32,7 @@ type PositiveInt = Annotated[int, Meta(ge=1)]
 type Seconds = Annotated[float, Meta(gt=0, le=3600)]
 type Port = Annotated[int, Meta(ge=1, le=65535)]
 # "<requests>/<second|minute|hour|day>", e.g. "300/minute".
-type RateSpec = Annotated[str, Meta(pattern=r"^[1-9][0-9]{0,6}/(second|minute|hour|day)$")]
+type RateSpec = Annotated[str, Meta(pattern=rf"^[1-9][0-9]{{0,6}}/(second|minute|hour|day){END}")]
 
 WINDOW_SECONDS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
 # OWASP Password Storage Cheat Sheet, Argon2id minimum.
@@ -140,7 +142,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     webhook_timeout: Annotated[float, Meta(gt=0, le=60)] = 10.0
     webhook_max_response_bytes: Annotated[int, Meta(ge=0, le=10_485_760)] = 65_536
     # Delays before each retry ("5s,5m,30m,2h,5h,10h,24h"); a delivery is abandoned after the last.
-    webhook_retry_schedule: Annotated[str, Meta(pattern=r"^\d+[smhd](,\d+[smhd])*$")] = "5s,5m,30m,2h,5h,10h,24h"
+    webhook_retry_schedule: Annotated[str, Meta(pattern=rf"^[0-9]+[smhd](,[0-9]+[smhd])*{END}")] = (
+        "5s,5m,30m,2h,5h,10h,24h"
+    )
     # An endpoint failing without a success for this long is disabled.
     webhook_disable_after_seconds: Annotated[int, Meta(ge=60, le=31_536_000)] = 5 * 86_400
     # After a rotation the previous secret keeps signing (beside the new one) this long.

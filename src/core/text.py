@@ -7,7 +7,9 @@ at least one visible character and no control characters anywhere.
 The patterns spell characters out instead of using the whitespace or word-character
 shorthand classes: those differ between Python's `re` (which checks input here) and
 ECMAScript regexes (which clients and generators apply to the same schema), and a
-pattern must mean one thing to both.
+pattern must mean one thing to both. For the same reason every pattern ends in `END`:
+Python's `$` also matches just before a final line feed (so `^[a-z]+$` accepts "ada\n"),
+where ECMAScript's `$` matches only at the very end; the lookahead makes both mean the end.
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ from msgspec import Meta
 from src.core.errors import FieldError, InvalidInput
 
 __all__ = (
+    "END",
     "NAME_PATTERN",
+    "TEXT_PATTERN",
     "EmailAddress",
     "Name",
     "Password",
@@ -29,15 +33,20 @@ __all__ = (
     "tidy",
 )
 
+END: Final = r"(?!\n)$"
 _CONTROL: Final = r"\x00-\x1f\x7f-\x9f"
+# Free text may hold tabs and line breaks, never the other controls (nor NUL, which a
+# PostgreSQL text column cannot store).
+_TEXT_CONTROL: Final = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
 # Space separators (and the byte-order mark): trimmed from the ends of names.
 _SPACE: Final = r" \u00a0\u1680\u2000-\u200b\u2028\u2029\u202f\u205f\u3000\ufeff"
 _SPACE_CHARACTERS: Final = "".join(
     chr(code) for code in (0x20, 0xA0, 0x1680, *range(0x2000, 0x200C), 0x2028, 0x2029, 0x202F, 0x205F, 0x3000, 0xFEFF)
 )
-NAME_PATTERN: Final = rf"^[{_SPACE}]*[^{_SPACE}{_CONTROL}](?:[^{_CONTROL}]*[^{_SPACE}{_CONTROL}])?[{_SPACE}]*$"
+NAME_PATTERN: Final = rf"^[{_SPACE}]*[^{_SPACE}{_CONTROL}](?:[^{_CONTROL}]*[^{_SPACE}{_CONTROL}])?[{_SPACE}]*{END}"
 _EMAIL_PART: Final = rf"[^@{_SPACE}{_CONTROL}]"
-EMAIL_PATTERN: Final = rf"^{_EMAIL_PART}+@{_EMAIL_PART}+\.[^@.{_SPACE}{_CONTROL}]+$"
+EMAIL_PATTERN: Final = rf"^{_EMAIL_PART}+@{_EMAIL_PART}+\.[^@.{_SPACE}{_CONTROL}]+{END}"
+TEXT_PATTERN: Final = rf"^[^{_TEXT_CONTROL}]*{END}"
 PASSWORD_MAX_BYTES: Final = 256
 
 type Name = Annotated[

@@ -12,7 +12,9 @@ from src.app import create_app
 from src.core.database import Database, redact_dsn
 from src.core.settings import Settings
 from tests.support.http import running_app
+from tests.support.logs import LogSink
 from tests.support.probe_routes import PROBE_TABLE, probe_router
+from tests.support.problems import assert_problem
 
 
 async def test_an_exhausted_pool_answers_503_with_retry_after_instead_of_hanging(settings: Settings) -> None:
@@ -49,6 +51,22 @@ async def test_the_transaction_rolls_back_when_the_handler_fails(settings: Setti
 
     assert response.status_code == 409
     assert await _labels(database_url) == []
+
+
+async def test_text_postgresql_cannot_store_is_a_400_and_writes_nothing(
+    settings: Settings, database_url: str, logs: LogSink
+) -> None:
+    """The fallback for a field whose schema forgot to refuse NUL: not a 500."""
+    await _create_probe_table(database_url)
+    async with running_app(create_app(settings, features=[probe_router])) as client:
+        response = await client.post("/api/v1/probe/rows", json={"label": "before\u0000after"})
+
+    problem = assert_problem(response, 400, "validation_failed")
+    assert "NUL" in problem["detail"]
+    assert await _labels(database_url) == []
+    (logged,) = logs.events("text_not_storable")
+    assert logged["path"] == "/api/v1/probe/rows"
+    assert logs.events("unhandled_exception") == []
 
 
 async def test_concurrent_requests_share_the_pool_without_exceeding_it(settings: Settings) -> None:

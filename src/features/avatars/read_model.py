@@ -19,7 +19,12 @@ import asyncpg
 import msgspec
 from msgspec import Meta
 
-__all__ = ("AvatarOwner", "AvatarView", "avatar_event", "avatar_view", "etag_of", "location_of")
+from src.core.text import END
+
+__all__ = ("AvatarOwner", "AvatarView", "Color", "avatar_event", "avatar_view", "etag_of", "location_of")
+
+# What create and update accept (stored upper-cased).
+type Color = Annotated[str, Meta(pattern=rf"^#[0-9A-Fa-f]{{6}}{END}", description="#RRGGBB", examples=["#3A7BD5"])]
 
 # Documentation of the column order every view query selects.
 VIEW_COLUMNS: Final = (

@@ -14,10 +14,34 @@ import asyncpg
 import msgspec
 from msgspec import Meta
 
-__all__ = ("EVENT_TYPES", "EventType", "NewSecretView", "WebhookView", "webhook_view")
+from src.core.outbound import URL_PATTERN
+from src.core.text import TEXT_PATTERN
+
+__all__ = ("EVENT_TYPES", "Description", "EventType", "NewSecretView", "WebhookUrl", "WebhookView", "webhook_view")
 
 type EventType = Literal["avatar.created", "avatar.updated", "avatar.deleted", "avatar.liked", "avatar.unliked"]
 EVENT_TYPES: Final = ("avatar.created", "avatar.updated", "avatar.deleted", "avatar.liked", "avatar.unliked")
+
+# What create and update accept; the outbound guard then checks the URL's destination.
+type WebhookUrl = Annotated[
+    str,
+    Meta(
+        min_length=8,
+        max_length=2048,
+        pattern=URL_PATTERN,
+        description="https:// (http:// only where allowed), no spaces; internal addresses are refused",
+        examples=["https://example.com/hooks/avatars"],
+    ),
+]
+type Description = Annotated[
+    str,
+    Meta(
+        max_length=200,
+        pattern=TEXT_PATTERN,
+        description="At most 200 characters; no control characters but tabs and line breaks",
+        examples=["Sync to our CRM"],
+    ),
+]
 
 # Documentation of the column order every view query selects.
 WEBHOOK_COLUMNS: Final = (

@@ -65,6 +65,11 @@ async def test_webhook_requests_are_validated(client: httpx.AsyncClient, receive
         {"url": url, "events": ["avatar.exploded"]},
         {"url": url},
         {"url": "not a url at all", "events": ["avatar.created"]},
+        {"url": url + "/with space", "events": ["avatar.created"]},
+        {"url": url + "\u0000", "events": ["avatar.created"]},
+        {"url": url + "\n", "events": ["avatar.created"]},
+        {"url": url, "events": ["avatar.created"], "description": "nul \u0000 inside"},
+        {"url": url, "events": ["avatar.created"], "description": "bell \u0007"},
         {"url": url, "events": ["avatar.created"], "description": "x" * 201},
         {"url": url, "events": ["avatar.created"], "secret": "mine"},
     ]
@@ -166,11 +171,18 @@ async def test_update_changes_only_what_is_sent(client: httpx.AsyncClient, recei
         {"events": []},
         {"events": ["nope"]},
         {"url": "ftp://example.com/x"},
+        {"url": receiver.url("/b c")},
         {"enabled": "yes"},
+        {"description": "\u0094\u0000 what the fuzzer sent"},
     ]
     for body in bodies:
         assert_problem(await client.patch(path, json=body, headers=owner.headers), 400, "validation_failed")
-    assert (await client.get(path, headers=owner.headers)).json()["url"] == receiver.url("/b")
+    unchanged = (await client.get(path, headers=owner.headers)).json()
+    assert (unchanged["url"], unchanged["description"]) == (receiver.url("/b"), None)
+
+    multiline = await client.patch(path, json={"description": "two\tcolumns\r\nand lines\n"}, headers=owner.headers)
+    assert multiline.status_code == 200, multiline.text
+    assert multiline.json()["description"] == "two\tcolumns\r\nand lines\n"
 
 
 async def test_delete_removes_the_webhook(client: httpx.AsyncClient, receiver: Receiver) -> None:

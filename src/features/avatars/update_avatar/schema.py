@@ -1,15 +1,11 @@
 from __future__ import annotations
 
-from typing import Annotated
-
 import msgspec
-from msgspec import Meta
 
 from src.core.text import Name
+from src.features.avatars.read_model import Color
 
 __all__ = ("UpdateAvatarRequest",)
-
-type Color = Annotated[str, Meta(pattern=r"^#[0-9A-Fa-f]{6}$", description="#RRGGBB", examples=["#3A7BD5"])]
 
 
 class UpdateAvatarRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):

@@ -5,7 +5,7 @@ from typing import Annotated
 import msgspec
 from msgspec import Meta
 
-from src.features.webhooks.read_model import EventType
+from src.features.webhooks.read_model import Description, EventType, WebhookUrl
 
 __all__ = ("CreateWebhookRequest",)
 
@@ -13,15 +13,6 @@ __all__ = ("CreateWebhookRequest",)
 class CreateWebhookRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """The response is the subscription with its signing secret (NewSecretView)."""
 
-    url: Annotated[
-        str,
-        Meta(
-            min_length=8,
-            max_length=2048,
-            pattern=r"^https?://",
-            description="https:// (http:// only where allowed); internal addresses are refused",
-            examples=["https://example.com/hooks/avatars"],
-        ),
-    ]
+    url: WebhookUrl
     events: Annotated[list[EventType], Meta(min_length=1, max_length=5, examples=[["avatar.created", "avatar.liked"]])]
-    description: Annotated[str, Meta(max_length=200, examples=["Sync to our CRM"])] | None = None
+    description: Description | None = None
