@@ -52,6 +52,7 @@ __all__ = (
     "RateLimits",
     "RatePolicy",
     "identify_by_address",
+    "reset_seconds",
 )
 
 log = get_logger(component="rate_limit")
@@ -144,6 +145,12 @@ def identify_by_address(request: Request[Any, Any, Any]) -> str:
     return f"address:{address}"
 
 
+def reset_seconds(reset_after: float, window_seconds: int) -> int:
+    """Whole seconds until the window ends, for the headers: rounded up, within the window
+    (`(now + 60) - now` can come out a hair above 60 in floating point)."""
+    return min(max(math.ceil(reset_after), 0), window_seconds)
+
+
 class _PolicyCheck:
     """One route's rate-limit step: its policy, with the header parts that never change."""
 
@@ -170,7 +177,7 @@ class _PolicyCheck:
         policy = self._policy
         hit = await counter.hit(self._prefix + self._identify(request), policy.window_seconds)
         remaining = max(policy.limit - hit.hits, 0)
-        reset = max(math.ceil(hit.reset_after), 0)
+        reset = reset_seconds(hit.reset_after, policy.window_seconds)
         set_response_headers(
             request.scope,
             _HEADER_SOURCE,

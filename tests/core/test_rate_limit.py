@@ -9,6 +9,7 @@ import httpx
 from prometheus_client import REGISTRY
 
 from src.app import create_app
+from src.core.rate_limit import reset_seconds
 from src.core.settings import Settings
 from tests.support.http import running_app
 from tests.support.logs import LogSink
@@ -23,6 +24,15 @@ def limited(settings: Settings, **changes: Any) -> Settings:
 
 def sample(name: str, **labels: str) -> float:
     return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+def test_reset_is_whole_seconds_rounded_up_and_never_past_the_window() -> None:
+    assert reset_seconds(59.2, 60) == 60
+    assert reset_seconds(0.4, 60) == 1
+    assert reset_seconds(-0.1, 60) == 0
+    # A window opened at `now` ends at now + 60; (now + 60) - now is not always 60.0.
+    assert reset_seconds((965.220350637 + 60) - 965.220350637, 60) == 60
+    assert (965.220350637 + 60) - 965.220350637 > 60
 
 
 async def test_headers_count_down_then_429_with_retry_after(settings: Settings) -> None:
