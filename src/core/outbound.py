@@ -31,11 +31,20 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 from src.core.errors import FieldError, InvalidInput
 from src.core.text import END
 
-__all__ = ("URL_PATTERN", "BlockedDestination", "GuardedResolver", "OutboundGuard", "Resolve", "Target")
+__all__ = (
+    "URL_MAX_LENGTH",
+    "URL_PATTERN",
+    "BlockedDestination",
+    "GuardedResolver",
+    "OutboundGuard",
+    "Resolve",
+    "Target",
+)
 
 # What a request body's URL must look like before the guard sees it: http(s), and no
 # spaces or control characters anywhere (a URL has none; NUL cannot even be stored).
 URL_PATTERN: Final = rf"^https?://[^\x00-\x20\x7f-\x9f]+{END}"
+URL_MAX_LENGTH: Final = 2048
 
 type Address = IPv4Address | IPv6Address
 type Network = IPv4Network | IPv6Network

@@ -14,20 +14,32 @@ import asyncpg
 import msgspec
 from msgspec import Meta
 
-from src.core.outbound import URL_PATTERN
+from src.core.outbound import URL_MAX_LENGTH, URL_PATTERN
 from src.core.text import TEXT_PATTERN
 
-__all__ = ("EVENT_TYPES", "Description", "EventType", "NewSecretView", "WebhookUrl", "WebhookView", "webhook_view")
+__all__ = (
+    "EVENT_TYPES",
+    "Description",
+    "EventType",
+    "Events",
+    "NewSecretView",
+    "WebhookUrl",
+    "WebhookView",
+    "webhook_view",
+)
 
 type EventType = Literal["avatar.created", "avatar.updated", "avatar.deleted", "avatar.liked", "avatar.unliked"]
 EVENT_TYPES: Final = ("avatar.created", "avatar.updated", "avatar.deleted", "avatar.liked", "avatar.unliked")
 
 # What create and update accept; the outbound guard then checks the URL's destination.
+type Events = Annotated[
+    list[EventType], Meta(min_length=1, max_length=5, examples=[["avatar.created", "avatar.liked"]])
+]
 type WebhookUrl = Annotated[
     str,
     Meta(
         min_length=8,
-        max_length=2048,
+        max_length=URL_MAX_LENGTH,
         pattern=URL_PATTERN,
         description="https:// (http:// only where allowed), no spaces; internal addresses are refused",
         examples=["https://example.com/hooks/avatars"],

@@ -1,11 +1,8 @@
 from __future__ import annotations
 
-from typing import Annotated
-
 import msgspec
-from msgspec import Meta
 
-from src.features.webhooks.read_model import Description, EventType, WebhookUrl
+from src.features.webhooks.read_model import Description, Events, WebhookUrl
 
 __all__ = ("CreateWebhookRequest",)
 
@@ -14,5 +11,5 @@ class CreateWebhookRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=T
     """The response is the subscription with its signing secret (NewSecretView)."""
 
     url: WebhookUrl
-    events: Annotated[list[EventType], Meta(min_length=1, max_length=5, examples=[["avatar.created", "avatar.liked"]])]
+    events: Events
     description: Description | None = None

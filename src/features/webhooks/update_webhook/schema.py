@@ -5,7 +5,7 @@ from typing import Annotated
 import msgspec
 from msgspec import Meta
 
-from src.features.webhooks.read_model import Description, EventType, WebhookUrl
+from src.features.webhooks.read_model import Description, Events, WebhookUrl
 
 __all__ = ("UpdateWebhookRequest",)
 
@@ -15,9 +15,6 @@ class UpdateWebhookRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=T
     failure streak. The response is the feature's WebhookView."""
 
     url: WebhookUrl | msgspec.UnsetType = msgspec.UNSET
-    events: (
-        Annotated[list[EventType], Meta(min_length=1, max_length=5, examples=[["avatar.created", "avatar.deleted"]])]
-        | msgspec.UnsetType
-    ) = msgspec.UNSET
+    events: Events | msgspec.UnsetType = msgspec.UNSET
     description: Description | msgspec.UnsetType | None = msgspec.UNSET
     enabled: Annotated[bool, Meta(examples=[True])] | msgspec.UnsetType = msgspec.UNSET
