@@ -114,7 +114,7 @@ async def prepare_database(admin_dsn: str) -> str:
     from urllib.parse import urlsplit, urlunsplit  # noqa: PLC0415
 
     sys.path.insert(0, str(ROOT))
-    from src.core.migrations import apply_migrations, discover_migrations  # noqa: PLC0415
+    from src.core.data.migrations import apply_migrations, discover_migrations  # noqa: PLC0415
 
     name = f"avatar_bench_{os.getpid()}"
     admin = await asyncpg.connect(admin_dsn)
@@ -400,9 +400,9 @@ def fresh_token(token: str, key_file: Path) -> str:
     service signs them: access tokens live at most an hour, and the full method runs longer."""
     import jwt  # noqa: PLC0415 - the harness's own imports stay light
 
-    from src.core.keys import SigningKeys  # noqa: PLC0415
+    from src.core.security.keys import SigningKeys  # noqa: PLC0415
+    from src.core.security.tokens import TokenService  # noqa: PLC0415
     from src.core.settings import Settings  # noqa: PLC0415
-    from src.core.tokens import TokenService  # noqa: PLC0415
 
     claims = jwt.decode(token, options={"verify_signature": False})
     tokens = TokenService(SigningKeys(key_file.read_bytes()), Settings(access_token_ttl_seconds=3600))
@@ -565,7 +565,7 @@ def main() -> int:
     os.sched_setaffinity(0, {int(LOAD_CORE)})
     work = Path(tempfile.mkdtemp(prefix="avatar-bench-"))
     sys.path.insert(0, str(ROOT))
-    from src.core.keys import generate_private_key_pem  # noqa: PLC0415
+    from src.core.security.keys import generate_private_key_pem  # noqa: PLC0415
 
     key_file = work / "jwt.pem"
     key_file.write_bytes(generate_private_key_pem())

@@ -18,24 +18,25 @@ from litestar.datastructures import State
 from litestar.openapi.spec import Reference, SecurityScheme, Tag
 from litestar.types import ControllerRouterHandler
 
-from src.core.api_docs import StrictStructSchemaPlugin, docs_router, openapi_config
-from src.core.auth import AuthGate, identify_caller
-from src.core.body import StrictJsonBodies
-from src.core.checks import RouteChecks
-from src.core.client_address import ClientAddressResolver
-from src.core.dependencies import KERNEL_DEPENDENCIES, resolve_one_at_a_time
-from src.core.edge import EdgeMiddleware
-from src.core.idempotency import EXPIRE_IDEMPOTENCY_KEYS
-from src.core.jobs import PeriodicJob
-from src.core.lifespan import build_lifespan, resources_from
-from src.core.logging import configure_logging
-from src.core.metrics_endpoint import metrics_route
-from src.core.outbound import Resolve
-from src.core.problems import problem_handlers
-from src.core.rate_limit import DEFAULT_POLICY, RateCounter, RateLimits, RatePolicy
-from src.core.read_retry import ReadRetryMiddleware
-from src.core.request_context import REQUEST_ID_HEADER
-from src.core.routing import fix_options_allow_headers
+from src.core.http.api_docs import StrictStructSchemaPlugin, docs_router, openapi_config
+from src.core.http.auth import AuthGate, identify_caller
+from src.core.http.body import StrictJsonBodies
+from src.core.http.checks import RouteChecks
+from src.core.http.client_address import ClientAddressResolver
+from src.core.http.dependencies import KERNEL_DEPENDENCIES, resolve_one_at_a_time
+from src.core.http.edge import EdgeMiddleware
+from src.core.http.idempotency import EXPIRE_IDEMPOTENCY_KEYS
+from src.core.http.metrics_endpoint import metrics_route
+from src.core.http.problems import problem_handlers
+from src.core.http.rate_limit import DEFAULT_POLICY, RateLimits
+from src.core.http.read_retry import ReadRetryMiddleware
+from src.core.http.routing import fix_options_allow_headers
+from src.core.observability.logging import configure_logging
+from src.core.observability.request_context import REQUEST_ID_HEADER
+from src.core.runtime.jobs import PeriodicJob
+from src.core.runtime.lifespan import build_lifespan, resources_from
+from src.core.runtime.rate_counters import RateCounter, RatePolicy
+from src.core.security.outbound import Resolve
 from src.core.settings import Settings, SettingsError, load_settings
 from src.features import auth, avatars, health, users, webhooks
 

@@ -18,9 +18,9 @@ from pathlib import Path
 import asyncpg
 import msgspec
 
-from src.core.embedded_postgres import EmbeddedPostgresUnavailable, start_embedded_postgres
-from src.core.logging import configure_logging, get_logger
-from src.core.migrations import MigrationError, apply_migrations, discover_migrations, pending_migrations
+from src.core.data.embedded_postgres import EmbeddedPostgresUnavailable, start_embedded_postgres
+from src.core.data.migrations import MigrationError, apply_migrations, discover_migrations, pending_migrations
+from src.core.observability.logging import configure_logging, get_logger
 from src.core.settings import Settings, SettingsError, load_settings
 
 __all__ = ("main",)
@@ -37,7 +37,7 @@ def _database_url(settings: Settings) -> str:
     return dsn
 
 
-# Named here rather than imported from src.core.metrics: prometheus_client picks its mode
+# Named here rather than imported from src.core.observability.metrics: prometheus_client picks its mode
 # when first imported, so this process must not import it before the variable is set
 # (Granian forks the workers from it).
 MULTIPROCESS_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"

@@ -19,10 +19,10 @@ from litestar import Litestar
 from redis.asyncio import Redis
 
 from src.app import create_app
+from src.core.data.migrations import apply_migrations, discover_migrations
 from src.core.ids import new_id
-from src.core.keys import generate_private_key_pem
-from src.core.logging import configure_logging
-from src.core.migrations import apply_migrations, discover_migrations
+from src.core.observability.logging import configure_logging
+from src.core.security.keys import generate_private_key_pem
 from src.core.settings import Settings
 from tests.support.databases import (
     PostgresServer,

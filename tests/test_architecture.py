@@ -10,7 +10,7 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.routes import HTTPRoute
 
 from src.app import JOBS, create_app
-from src.core.jobs import PeriodicJob
+from src.core.runtime.jobs import PeriodicJob
 from src.core.settings import PROJECT_ROOT
 from tests.conftest import base_settings
 

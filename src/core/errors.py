@@ -1,6 +1,6 @@
 """Domain errors: what handlers raise when a use case cannot complete.
 
-They carry no HTTP machinery beyond a status and a stable `code`; `core.problems` turns
+They carry no HTTP machinery beyond a status and a stable `code`; `core.http.problems` turns
 them into RFC 9457 responses in one place. Handlers raise them for failures (a missing
 resource, a conflict), never to steer normal outcomes.
 """

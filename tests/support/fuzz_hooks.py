@@ -27,8 +27,8 @@ from typing import Any, Final
 
 import schemathesis
 
-from src.core.idempotency import IDEMPOTENCY_KEY_HEADER, KEY_MAX_LENGTH, KEY_PATTERN
-from src.core.outbound import URL_MAX_LENGTH, URL_PATTERN
+from src.core.http.idempotency import IDEMPOTENCY_KEY_HEADER, KEY_MAX_LENGTH, KEY_PATTERN
+from src.core.security.outbound import URL_MAX_LENGTH, URL_PATTERN
 
 _HEADER: Final = IDEMPOTENCY_KEY_HEADER.lower()
 _VALID: Final = re.compile(KEY_PATTERN)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from src.core.database import Database, create_pool
-from src.core.http_client import create_http_client
-from src.core.jobs import JobContext
-from src.core.outbound import OutboundGuard
+from src.core.data.database import Database, create_pool
+from src.core.runtime.http_client import create_http_client
+from src.core.runtime.jobs import JobContext
+from src.core.security.outbound import OutboundGuard
 from src.core.settings import Settings
 
 

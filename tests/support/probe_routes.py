@@ -16,9 +16,9 @@ from litestar import Router, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromQuery, JSONBody
 
-from src.core.database import Connection
+from src.core.data.database import Connection
 from src.core.errors import Conflict, NotFound
-from src.core.logging import get_logger
+from src.core.observability.logging import get_logger
 
 __all__ = ("PROBE_TABLE", "probe_router")
 

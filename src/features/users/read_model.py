@@ -15,8 +15,7 @@ __all__ = ("Profile",)
 
 
 class Profile(msgspec.Struct, frozen=True):
-    """Queries select `id, email, display_name, created_at, updated_at` in this order,
-    so rows map straight in: `Profile(*row)`."""
+    """Rows map in by column name: `from_row(Profile, row)`."""
 
     id: UUID
     email: str

@@ -1,20 +1,22 @@
 """The webhooks feature's read model: the subscription as its owner sees it.
 
-Queries select `WEBHOOK_COLUMNS` in order, so a row maps straight in (`webhook_view`).
+Rows map in by column name (`webhook_view`), whatever order a query selects them in.
 The signing secret is never part of the view: it is shown once, when it is made.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Annotated, Final, Literal
+from typing import Annotated, Final, Literal, get_args
 from uuid import UUID
 
 import asyncpg
 import msgspec
 from msgspec import Meta
 
-from src.core.outbound import URL_MAX_LENGTH, URL_PATTERN
+from src.core.data.rows import from_row
+from src.core.security.outbound import URL_MAX_LENGTH, URL_PATTERN
 from src.core.text import TEXT_PATTERN
 
 __all__ = (
@@ -25,11 +27,14 @@ __all__ = (
     "NewSecretView",
     "WebhookUrl",
     "WebhookView",
+    "subscribed_events",
     "webhook_view",
 )
 
+# The events a webhook can subscribe to, declared once: the schema's enum, the stored order,
+# and (tests/features/webhooks/test_subscriptions.py checks) the migration's CHECK constraint.
 type EventType = Literal["avatar.created", "avatar.updated", "avatar.deleted", "avatar.liked", "avatar.unliked"]
-EVENT_TYPES: Final = ("avatar.created", "avatar.updated", "avatar.deleted", "avatar.liked", "avatar.unliked")
+EVENT_TYPES: Final[tuple[str, ...]] = get_args(EventType.__value__)
 
 # What create and update accept; the outbound guard then checks the URL's destination.
 type Events = Annotated[
@@ -55,11 +60,6 @@ type Description = Annotated[
     ),
 ]
 
-# Documentation of the column order every view query selects.
-WEBHOOK_COLUMNS: Final = (
-    "id, url, events, description, enabled, disabled_reason, disabled_at, failing_since, created_at, updated_at"
-)
-
 
 class WebhookView(msgspec.Struct, frozen=True):
     id: UUID
@@ -83,5 +83,11 @@ class NewSecretView(WebhookView, frozen=True):
     ]
 
 
+def subscribed_events(requested: Iterable[str]) -> list[str]:
+    """What is stored: each event once, in the order of EVENT_TYPES, whatever order was sent."""
+    wanted = set(requested)
+    return [event for event in EVENT_TYPES if event in wanted]
+
+
 def webhook_view(row: asyncpg.Record) -> WebhookView:
-    return WebhookView(*row[:10])
+    return from_row(WebhookView, row)

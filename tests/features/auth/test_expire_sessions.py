@@ -8,7 +8,7 @@ import asyncpg
 import httpx
 import pytest
 
-from src.core.jobs import JobContext
+from src.core.runtime.jobs import JobContext
 from src.core.settings import Settings
 from src.features.auth.expire_sessions.handler import expire_sessions
 from tests.support.accounts import log_in, new_account

@@ -7,7 +7,7 @@ from joserfc import jwt as joserfc_jwt
 from joserfc.jwk import KeySet
 
 from src.app import create_app
-from src.core.keys import generate_private_key_pem
+from src.core.security.keys import generate_private_key_pem
 from src.core.settings import Settings
 from tests.support.accounts import new_account
 from tests.support.http import running_app

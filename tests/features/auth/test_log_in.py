@@ -10,10 +10,10 @@ import jwt
 from argon2 import extract_parameters
 
 from src.app import create_app
-from src.core.passwords import PasswordHasher, Verification
-from src.core.rate_limit import MemoryRateCounter
+from src.core.runtime.rate_counters import MemoryRateCounter
+from src.core.security.passwords import PasswordHasher, Verification
+from src.core.security.tokens import TokenService
 from src.core.settings import Settings
-from src.core.tokens import TokenService
 from src.features.auth.log_in.command import LogIn
 from src.features.auth.log_in.handler import log_in as log_in_handler
 from tests.support.accounts import PASSWORD, log_in, new_account, sign_up, unique_email
@@ -166,8 +166,8 @@ class SpyHasher:
 async def test_an_unknown_account_costs_a_full_verification(settings: Settings, database_url: str) -> None:
     """Same work for unknown address and wrong password: both verify one hash (a dummy
     one for the unknown address), so response time does not tell which it was."""
-    from src.core.database import Database, create_pool
-    from src.core.keys import SigningKeys
+    from src.core.data.database import Database, create_pool
+    from src.core.security.keys import SigningKeys
 
     spy = SpyHasher()
     pool = await create_pool(settings, database_url)

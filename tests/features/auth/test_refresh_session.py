@@ -6,7 +6,7 @@ from datetime import timedelta
 import asyncpg
 import httpx
 
-from src.core.tokens import hash_refresh_token
+from src.core.security.tokens import hash_refresh_token
 from tests.support.accounts import bearer, log_in, new_account, sign_up, unique_email
 from tests.support.problems import assert_problem
 

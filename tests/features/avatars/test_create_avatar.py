@@ -7,7 +7,7 @@ import asyncpg
 import httpx
 import pytest
 
-from src.core.idempotency import expire_idempotency_keys
+from src.core.http.idempotency import expire_idempotency_keys
 from src.core.ids import new_id
 from src.core.settings import Settings
 from tests.support.accounts import new_account

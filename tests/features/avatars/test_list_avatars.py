@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 import asyncpg
 import httpx
 
-from src.core.pagination import PageRequest
+from src.core.data.pagination import PageRequest
 from src.features.avatars.list_avatars.command import ListAvatars
 from src.features.avatars.list_avatars.handler import list_avatars
 from tests.support.accounts import new_account
@@ -109,9 +109,9 @@ async def test_a_page_is_one_query_however_many_avatars(client: httpx.AsyncClien
     connection.add_query_logger(queries.append)
     try:
         command = ListAvatars(owner_id=None, viewer_id=None, page=PageRequest(limit=30, after=None))
-        avatars, _ = await list_avatars(command, connection=connection)
+        page = await list_avatars(command, connection=connection)
     finally:
         await connection.close()
 
-    assert len(avatars) == 30
+    assert len(page.items) == 30
     assert len(queries) == 1

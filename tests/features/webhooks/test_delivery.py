@@ -7,7 +7,7 @@ import asyncio
 import asyncpg
 import httpx
 
-from src.core.webhooks import USER_AGENT
+from src.features.webhooks.signing import USER_AGENT
 from tests.support.accounts import new_account
 from tests.support.avatars import AVATARS, new_avatar
 from tests.support.webhooks import Receiver, subscribe, wait_for_log

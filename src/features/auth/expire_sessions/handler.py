@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from src.core.jobs import JobContext
+from src.core.runtime.jobs import JobContext
 from src.features.auth.expire_sessions.queries import DELETE_ENDED_SESSIONS, DELETE_EXPIRED_REFRESH_TOKENS
 
 __all__ = ("expire_sessions",)

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from src.core.jobs import PeriodicJob
+from src.core.runtime.jobs import PeriodicJob
 from src.features.auth.expire_sessions.handler import expire_sessions
 
 __all__ = ("EXPIRE_SESSIONS",)

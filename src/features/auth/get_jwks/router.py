@@ -1,12 +1,12 @@
 from __future__ import annotations
 
-import msgspec
 from litestar import get
 from litestar.datastructures import CacheControlHeader
 from litestar.di import NamedDependency
 
-from src.core.keys import SigningKeys
-from src.core.problems import problem_responses
+from src.core.http.problems import problem_responses
+from src.core.security.keys import SigningKeys
+from src.features.auth.get_jwks.handler import get_jwks
 from src.features.auth.get_jwks.schema import JsonWebKeySet
 
 __all__ = ("get_jwks_route",)
@@ -22,4 +22,4 @@ __all__ = ("get_jwks_route",)
     responses=problem_responses(),
 )
 async def get_jwks_route(signing_keys: NamedDependency[SigningKeys]) -> JsonWebKeySet:
-    return msgspec.convert(signing_keys.jwks(), JsonWebKeySet)
+    return get_jwks(signing_keys=signing_keys)

@@ -6,10 +6,10 @@ from litestar import Request, get
 from litestar.di import NamedDependency
 from litestar.params import FromQuery
 
-from src.core.auth import BEARER_SECURITY, Principal
-from src.core.database import Connection
-from src.core.pagination import DEFAULT_LIMIT, CursorCodec, CursorParam, LimitParam, build_page
-from src.core.problems import problem_responses
+from src.core.data.database import Connection
+from src.core.data.pagination import DEFAULT_LIMIT, CursorCodec, CursorParam, LimitParam
+from src.core.http.auth import BEARER_SECURITY, Principal
+from src.core.http.problems import problem_responses
 from src.features.auth.list_sessions.command import ListSessions
 from src.features.auth.list_sessions.handler import list_sessions
 from src.features.auth.list_sessions.schema import SessionsPage
@@ -32,18 +32,6 @@ async def list_sessions_route(
     limit: FromQuery[LimitParam] = DEFAULT_LIMIT,
     cursor: FromQuery[CursorParam] = "",
 ) -> SessionsPage:
-    scope = f"sessions:{user.user_id}"
-    page = cursors.page_request(scope=scope, limit=limit, cursor=cursor)
-    command = ListSessions(user_id=user.user_id, current_session_id=user.session_id, page=page)
-    sessions, has_more = await list_sessions(command, connection=connection)
-    return build_page(
-        SessionsPage,
-        sessions,
-        has_more=has_more,
-        last_id=sessions[-1].id if sessions else None,
-        limit=limit,
-        codec=cursors,
-        scope=scope,
-        path=request.url.path,
-        query={},
-    )
+    pagination = cursors.paginate(request.url.path, scope=f"sessions:{user.user_id}", limit=limit, cursor=cursor)
+    command = ListSessions(user_id=user.user_id, current_session_id=user.session_id, page=pagination.request)
+    return pagination.page(SessionsPage, await list_sessions(command, connection=connection))

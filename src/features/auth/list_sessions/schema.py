@@ -5,13 +5,13 @@ from uuid import UUID
 
 import msgspec
 
-from src.core.pagination import Page
+from src.core.data.pagination import Page
 
 __all__ = ("SessionView", "SessionsPage")
 
 
 class SessionView(msgspec.Struct, frozen=True):
-    """One signed-in device. Fields in the order the query selects them."""
+    """One signed-in device."""
 
     id: UUID
     user_agent: str | None

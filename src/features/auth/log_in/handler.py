@@ -16,12 +16,13 @@ import math
 from datetime import timedelta
 
 from src.core.clock import utc_now
-from src.core.database import Database
+from src.core.data.database import Database
 from src.core.errors import TooManyRequests, Unauthorized
 from src.core.ids import new_id
-from src.core.passwords import PasswordHasher
-from src.core.rate_limit import RateCounter
-from src.core.tokens import TokenPair, TokenService, hash_refresh_token, new_refresh_token
+from src.core.runtime.rate_counters import RateCounter
+from src.core.security.passwords import PasswordHasher
+from src.core.security.tokens import TokenPair, TokenService, hash_refresh_token, new_refresh_token
+from src.core.text import normalize_email
 from src.features.auth.log_in.command import LogIn
 from src.features.auth.log_in.queries import (
     INSERT_REFRESH_TOKEN,
@@ -46,7 +47,8 @@ async def log_in(
     tokens: TokenService,
     failures: RateCounter,
 ) -> TokenPair:
-    failure_key = _failure_key(command.email)
+    email = normalize_email(command.email)  # one account per address, however it is typed
+    failure_key = _failure_key(email)
     recent = await failures.peek(failure_key)
     if recent is not None and recent.hits >= command.failure_limit:
         raise TooManyRequests(
@@ -56,7 +58,7 @@ async def log_in(
         )
 
     async with database.acquire() as connection:
-        account = await connection.fetchrow(SELECT_ACCOUNT, command.email)
+        account = await connection.fetchrow(SELECT_ACCOUNT, email)
     verification = await passwords.verify(account["password_hash"] if account else None, command.password)
     if account is None or not verification.matches:
         await failures.hit(failure_key, command.failure_window_seconds)

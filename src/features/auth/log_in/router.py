@@ -6,13 +6,12 @@ from litestar import Request, post
 from litestar.di import NamedDependency
 from litestar.params import JSONBody
 
-from src.core.database import Database
-from src.core.passwords import PasswordHasher
-from src.core.problems import problem_responses
-from src.core.rate_limit import RateCounter, RatePolicy
+from src.core.data.database import Database
+from src.core.http.problems import problem_responses
+from src.core.runtime.rate_counters import RateCounter, RatePolicy
+from src.core.security.passwords import PasswordHasher
+from src.core.security.tokens import TokenPair, TokenService
 from src.core.settings import Settings
-from src.core.text import normalize_email
-from src.core.tokens import TokenPair, TokenService
 from src.features.auth.log_in.command import LogIn
 from src.features.auth.log_in.handler import log_in
 from src.features.auth.log_in.schema import LogInRequest
@@ -44,7 +43,7 @@ async def log_in_route(
     failure_policy = RatePolicy.parse("login-failures", settings.login_failures_per_account)
     user_agent = request.headers.get("user-agent")
     command = LogIn(
-        email=normalize_email(data.email),
+        email=data.email,
         password=data.password,
         user_agent=user_agent[:_USER_AGENT_MAX] if user_agent else None,
         failure_limit=failure_policy.limit,

@@ -6,8 +6,8 @@ answers the same, so the endpoint tells nothing about which tokens exist.
 
 from __future__ import annotations
 
-from src.core.database import Connection
-from src.core.tokens import hash_refresh_token
+from src.core.data.database import Connection
+from src.core.security.tokens import hash_refresh_token
 from src.features.auth.log_out.command import LogOut
 from src.features.auth.log_out.queries import REVOKE_SESSION_OF_TOKEN
 

@@ -4,8 +4,8 @@ from litestar import post
 from litestar.di import NamedDependency
 from litestar.params import JSONBody
 
-from src.core.database import Connection
-from src.core.problems import problem_responses
+from src.core.data.database import Connection
+from src.core.http.problems import problem_responses
 from src.features.auth.log_out.command import LogOut
 from src.features.auth.log_out.handler import log_out
 from src.features.auth.log_out.schema import LogOutRequest

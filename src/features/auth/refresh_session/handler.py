@@ -14,8 +14,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from src.core.clock import utc_now
-from src.core.database import Database
-from src.core.tokens import InvalidToken, TokenPair, TokenService, hash_refresh_token, new_refresh_token
+from src.core.data.database import Database
+from src.core.security.tokens import InvalidToken, TokenPair, TokenService, hash_refresh_token, new_refresh_token
 from src.features.auth.refresh_session.command import RefreshSession
 from src.features.auth.refresh_session.queries import (
     INSERT_REFRESH_TOKEN,

@@ -4,10 +4,10 @@ from litestar import post
 from litestar.di import NamedDependency
 from litestar.params import JSONBody
 
-from src.core.database import Database
-from src.core.problems import problem_responses
+from src.core.data.database import Database
+from src.core.http.problems import problem_responses
+from src.core.security.tokens import TokenPair, TokenService
 from src.core.settings import Settings
-from src.core.tokens import TokenPair, TokenService
 from src.features.auth.refresh_session.command import RefreshSession
 from src.features.auth.refresh_session.handler import refresh_session
 from src.features.auth.refresh_session.schema import RefreshRequest

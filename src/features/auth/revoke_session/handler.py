@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from src.core.database import Connection
+from src.core.data.database import Connection
 from src.core.errors import NotFound
 from src.features.auth.revoke_session.command import RevokeSession
 from src.features.auth.revoke_session.queries import REVOKE_OWN_SESSION

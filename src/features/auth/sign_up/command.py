@@ -7,7 +7,7 @@ __all__ = ("SignUp",)
 
 class SignUp(msgspec.Struct, frozen=True, kw_only=True):
     email: str
-    """Normalised: trimmed, NFC, lower-cased."""
+    """As sent; the handler stores it normalised (NFC, lower case)."""
     password: str
     display_name: str
-    """Trimmed and NFC-normalised."""
+    """As sent; the handler stores it trimmed and NFC-normalised."""

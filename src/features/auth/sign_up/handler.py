@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import asyncpg
 
-from src.core.database import Database
+from src.core.data.database import Database
+from src.core.data.rows import from_row
 from src.core.errors import Conflict
 from src.core.ids import new_id
-from src.core.passwords import PasswordHasher
+from src.core.security.passwords import PasswordHasher
+from src.core.text import normalize_email, tidy
 from src.features.auth.sign_up.command import SignUp
 from src.features.auth.sign_up.queries import INSERT_USER
 from src.features.auth.sign_up.schema import NewAccountResponse
@@ -24,8 +26,10 @@ async def sign_up(command: SignUp, *, database: Database, passwords: PasswordHas
     password_hash = await passwords.hash(command.password)
     async with database.acquire() as connection:
         try:
-            row = await connection.fetchrow(INSERT_USER, new_id(), command.email, command.display_name, password_hash)
+            row = await connection.fetchrow(
+                INSERT_USER, new_id(), normalize_email(command.email), tidy(command.display_name), password_hash
+            )
         except asyncpg.UniqueViolationError:
             raise Conflict("An account with this e-mail address already exists.", code="email_taken") from None
     assert row is not None  # noqa: S101 - INSERT ... RETURNING returns the row it inserted
-    return NewAccountResponse(*row)
+    return from_row(NewAccountResponse, row)

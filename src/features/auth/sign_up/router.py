@@ -4,10 +4,10 @@ from litestar import Response, post
 from litestar.di import NamedDependency
 from litestar.params import JSONBody
 
-from src.core.database import Database
-from src.core.passwords import PasswordHasher
-from src.core.problems import problem_responses
-from src.core.text import check_password_size, normalize_email, tidy
+from src.core.data.database import Database
+from src.core.http.problems import problem_responses
+from src.core.security.passwords import PasswordHasher
+from src.core.text import check_password_size
 from src.features.auth.sign_up.command import SignUp
 from src.features.auth.sign_up.handler import sign_up
 from src.features.auth.sign_up.schema import NewAccountResponse, SignUpRequest
@@ -31,6 +31,6 @@ async def sign_up_route(
     passwords: NamedDependency[PasswordHasher],
 ) -> Response[NewAccountResponse]:
     check_password_size(data.password, pointer="#/password")
-    command = SignUp(email=normalize_email(data.email), password=data.password, display_name=tidy(data.display_name))
+    command = SignUp(email=data.email, password=data.password, display_name=data.display_name)
     account = await sign_up(command, database=database, passwords=passwords)
     return Response(account, status_code=201, headers={"Location": "/api/v1/users/me"})

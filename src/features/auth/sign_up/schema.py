@@ -17,7 +17,7 @@ class SignUpRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
 
 class NewAccountResponse(msgspec.Struct, frozen=True):
-    """Fields in the order the INSERT returns them: rows map straight in."""
+    """The new account (the INSERT's RETURNING columns, mapped by name)."""
 
     id: UUID
     email: str

@@ -11,6 +11,5 @@ class CreateAvatar(msgspec.Struct, frozen=True, kw_only=True):
     owner_id: UUID
     """From the access token, never from the body."""
     name: str
-    """Trimmed."""
     color: str
-    """Upper case: #RRGGBB."""
+    """#RRGGBB, either case."""

@@ -7,11 +7,10 @@ from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import JSONBody
 
-from src.core.auth import BEARER_SECURITY, Principal
-from src.core.database import Connection
-from src.core.idempotency import Idempotency, IdempotencyKeyParam
-from src.core.problems import problem_responses
-from src.core.text import tidy
+from src.core.data.database import Connection
+from src.core.http.auth import BEARER_SECURITY, Principal
+from src.core.http.idempotency import Idempotency, IdempotencyKeyParam
+from src.core.http.problems import problem_responses
 from src.features.avatars.create_avatar.command import CreateAvatar
 from src.features.avatars.create_avatar.handler import create_avatar
 from src.features.avatars.create_avatar.schema import CreateAvatarRequest
@@ -40,7 +39,7 @@ async def create_avatar_route(
     idempotency_key: IdempotencyKeyParam = None,
 ) -> Response[AvatarView]:
     async def create() -> Response[AvatarView]:
-        command = CreateAvatar(owner_id=user.user_id, name=tidy(data.name), color=data.color.upper())
+        command = CreateAvatar(owner_id=user.user_id, name=data.name, color=data.color)
         view, version = await create_avatar(command, transaction=transaction)
         return Response(view, status_code=201, headers={"Location": location_of(view.id), "ETag": etag_of(version)})
 

@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-from src.core.database import Connection
+from src.core.data.database import Connection
+from src.core.data.outbox import record_event
 from src.core.errors import Forbidden, NotFound, PreconditionFailed
-from src.core.outbox import record_event
-from src.core.preconditions import if_match_allows
 from src.features.avatars.delete_avatar.command import DeleteAvatar
 from src.features.avatars.delete_avatar.queries import SELECT_FOR_DELETE, SOFT_DELETE_AVATAR
+from src.features.avatars.preconditions import if_match_allows
 from src.features.avatars.read_model import avatar_event, avatar_view, etag_of
 
 __all__ = ("delete_avatar",)

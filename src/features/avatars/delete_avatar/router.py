@@ -7,9 +7,9 @@ from litestar import delete
 from litestar.di import NamedDependency
 from litestar.params import FromPath, HeaderParameter
 
-from src.core.auth import BEARER_SECURITY, Principal
-from src.core.database import Connection
-from src.core.problems import problem_responses
+from src.core.data.database import Connection
+from src.core.http.auth import BEARER_SECURITY, Principal
+from src.core.http.problems import problem_responses
 from src.features.avatars.delete_avatar.command import DeleteAvatar
 from src.features.avatars.delete_avatar.handler import delete_avatar
 

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from src.core.database import Connection
+from src.core.data.database import Connection
 from src.core.errors import NotFound
 from src.features.avatars.get_avatar.command import GetAvatar
 from src.features.avatars.get_avatar.queries import SELECT_AVATAR

@@ -6,9 +6,9 @@ from litestar import Response, get
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 
-from src.core.auth import OPTIONAL_BEARER_SECURITY, Principal
-from src.core.database import Connection
-from src.core.problems import problem_responses
+from src.core.data.database import Connection
+from src.core.http.auth import OPTIONAL_BEARER_SECURITY, Principal
+from src.core.http.problems import problem_responses
 from src.features.avatars.get_avatar.command import GetAvatar
 from src.features.avatars.get_avatar.handler import get_avatar
 from src.features.avatars.read_model import AvatarView, etag_of

@@ -14,11 +14,11 @@ from xml.sax.saxutils import escape
 
 import msgspec
 
-from src.core.database import Connection
+from src.core.data.database import Connection
 from src.core.errors import NotFound
-from src.core.preconditions import if_none_match_hits
 from src.features.avatars.get_avatar_image.command import GetAvatarImage
 from src.features.avatars.get_avatar_image.queries import SELECT_AVATAR_LOOK
+from src.features.avatars.preconditions import if_none_match_hits
 
 __all__ = ("AvatarImage", "get_avatar_image", "render_svg", "text_color_for")
 

@@ -8,8 +8,8 @@ from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, HeaderParameter
 
-from src.core.database import Connection
-from src.core.problems import problem_responses
+from src.core.data.database import Connection
+from src.core.http.problems import problem_responses
 from src.features.avatars.get_avatar_image.command import GetAvatarImage
 from src.features.avatars.get_avatar_image.handler import get_avatar_image
 

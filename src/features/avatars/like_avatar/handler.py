@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from src.core.database import Connection
+from src.core.data.database import Connection
+from src.core.data.outbox import record_event
 from src.core.errors import NotFound
-from src.core.outbox import record_event
 from src.features.avatars.like_avatar.command import LikeAvatar
 from src.features.avatars.like_avatar.queries import INSERT_LIKE, SELECT_LIVE_AVATAR
 from src.features.avatars.read_model import avatar_event, avatar_view

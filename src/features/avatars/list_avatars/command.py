@@ -4,7 +4,7 @@ from uuid import UUID
 
 import msgspec
 
-from src.core.pagination import PageRequest
+from src.core.data.pagination import PageRequest
 
 __all__ = ("ListAvatars",)
 

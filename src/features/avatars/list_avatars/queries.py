@@ -1,4 +1,4 @@
-# Keyset pagination newest first: `a.id < $2` with $2 the page's cursor (the greatest
+# Keyset pagination newest first: `a.id < $2` with $2 the page's position (the greatest
 # UUID for the first page), so every page is an index range scan however deep it is.
 # One query for the likes of the whole page: a LEFT JOIN, not a lookup per avatar.
 LIST_AVATARS = """

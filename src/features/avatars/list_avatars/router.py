@@ -7,10 +7,10 @@ from litestar import Request, get
 from litestar.di import NamedDependency
 from litestar.params import FromQuery
 
-from src.core.auth import OPTIONAL_BEARER_SECURITY, Principal
-from src.core.database import Connection
-from src.core.pagination import DEFAULT_LIMIT, CursorCodec, CursorParam, LimitParam, build_page
-from src.core.problems import problem_responses
+from src.core.data.database import Connection
+from src.core.data.pagination import DEFAULT_LIMIT, CursorCodec, CursorParam, LimitParam
+from src.core.http.auth import OPTIONAL_BEARER_SECURITY, Principal
+from src.core.http.problems import problem_responses
 from src.features.avatars.list_avatars.command import ListAvatars
 from src.features.avatars.list_avatars.handler import list_avatars
 from src.features.avatars.list_avatars.schema import AvatarsPage
@@ -36,21 +36,9 @@ async def list_avatars_route(
     limit: FromQuery[LimitParam] = DEFAULT_LIMIT,
     cursor: FromQuery[CursorParam] = "",
 ) -> AvatarsPage:
-    scope = f"avatars:{owner_id or '*'}"
-    command = ListAvatars(
-        owner_id=owner_id,
-        viewer_id=viewer.user_id if viewer else None,
-        page=cursors.page_request(scope=scope, limit=limit, cursor=cursor),
+    pagination = cursors.paginate(
+        request.url.path, scope="avatars", filters={"owner_id": owner_id}, limit=limit, cursor=cursor
     )
-    avatars, has_more = await list_avatars(command, connection=connection)
-    return build_page(
-        AvatarsPage,
-        avatars,
-        has_more=has_more,
-        last_id=avatars[-1].id if avatars else None,
-        limit=limit,
-        codec=cursors,
-        scope=scope,
-        path=request.url.path,
-        query={"owner_id": str(owner_id)} if owner_id else {},
-    )
+    viewer_id = viewer.user_id if viewer else None
+    command = ListAvatars(owner_id=owner_id, viewer_id=viewer_id, page=pagination.request)
+    return pagination.page(AvatarsPage, await list_avatars(command, connection=connection))

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from src.core.pagination import Page
+from src.core.data.pagination import Page
 from src.features.avatars.read_model import AvatarView
 
 __all__ = ("AvatarsPage",)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from src.core.database import Connection
+from src.core.data.database import Connection
+from src.core.data.outbox import record_event
 from src.core.errors import NotFound
-from src.core.outbox import record_event
 from src.features.avatars.read_model import avatar_event, avatar_view
 from src.features.avatars.unlike_avatar.command import UnlikeAvatar
 from src.features.avatars.unlike_avatar.queries import DELETE_LIKE, SELECT_LIVE_AVATAR

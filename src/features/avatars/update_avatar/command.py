@@ -12,8 +12,8 @@ class UpdateAvatar(msgspec.Struct, frozen=True, kw_only=True):
     user_id: UUID
     """From the token: only the owner may edit."""
     name: str | None
-    """Trimmed; None keeps the current name."""
+    """None keeps the current name."""
     color: str | None
-    """Upper case; None keeps the current colour."""
+    """None keeps the current colour."""
     if_match: str | None
     """The ETag(s) the client last saw: a stale one means someone else edited meanwhile."""

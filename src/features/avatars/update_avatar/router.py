@@ -8,10 +8,9 @@ from litestar import Response, patch
 from litestar.di import NamedDependency
 from litestar.params import FromPath, HeaderParameter, JSONBody
 
-from src.core.auth import BEARER_SECURITY, Principal
-from src.core.database import Connection
-from src.core.problems import problem_responses
-from src.core.text import tidy
+from src.core.data.database import Connection
+from src.core.http.auth import BEARER_SECURITY, Principal
+from src.core.http.problems import problem_responses
 from src.features.avatars.read_model import AvatarView, etag_of
 from src.features.avatars.update_avatar.command import UpdateAvatar
 from src.features.avatars.update_avatar.handler import update_avatar
@@ -39,8 +38,8 @@ async def update_avatar_route(
     command = UpdateAvatar(
         avatar_id=avatar_id,
         user_id=user.user_id,
-        name=None if data.name is msgspec.UNSET else tidy(data.name),
-        color=None if data.color is msgspec.UNSET else data.color.upper(),
+        name=None if data.name is msgspec.UNSET else data.name,
+        color=None if data.color is msgspec.UNSET else data.color,
         if_match=if_match,
     )
     view, version = await update_avatar(command, transaction=transaction)

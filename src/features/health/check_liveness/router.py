@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from litestar import get
 
-from src.core.problems import problem_response
+from src.core.http.problems import problem_response
 from src.features.health.check_liveness.schema import LivenessResponse
 
 __all__ = ("check_liveness_route",)

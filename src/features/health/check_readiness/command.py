@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import msgspec
 
-from src.core.migrations import Migration
+from src.core.data.migrations import Migration
 
 __all__ = ("CheckReadiness",)
 

@@ -14,9 +14,9 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING
 
-from src.core.database import DATABASE_UNAVAILABLE_ERRORS, Database
+from src.core.data.database import DATABASE_UNAVAILABLE_ERRORS, Database
+from src.core.data.migrations import pending_migrations
 from src.core.errors import ServiceUnavailable
-from src.core.migrations import pending_migrations
 from src.features.health.check_readiness.command import CheckReadiness
 from src.features.health.check_readiness.schema import CheckResult
 
@@ -56,7 +56,7 @@ async def _check_database(command: CheckReadiness, database: Database) -> Readin
 
 
 async def _check_redis(command: CheckReadiness, redis: Redis) -> CheckResult:
-    from src.core.redis import redis_answers  # noqa: PLC0415 - the redis library loads only with REDIS_URL
+    from src.core.runtime.redis import redis_answers  # noqa: PLC0415 - the redis library loads only with REDIS_URL
 
     try:
         async with asyncio.timeout(command.timeout):

@@ -4,8 +4,8 @@ from litestar import Response, get
 from litestar.datastructures import State
 from litestar.openapi.datastructures import ResponseSpec
 
-from src.core.lifespan import resources_from
-from src.core.problems import problem_response
+from src.core.http.problems import problem_response
+from src.core.runtime.lifespan import resources_from
 from src.features.health.check_readiness.command import CheckReadiness
 from src.features.health.check_readiness.handler import check_readiness, is_ready
 from src.features.health.check_readiness.schema import ReadinessResponse

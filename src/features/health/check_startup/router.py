@@ -4,8 +4,8 @@ from litestar import Response, get
 from litestar.datastructures import State
 from litestar.openapi.datastructures import ResponseSpec
 
-from src.core.lifespan import resources_from
-from src.core.problems import problem_response
+from src.core.http.problems import problem_response
+from src.core.runtime.lifespan import resources_from
 from src.features.health.check_startup.schema import StartupResponse
 
 __all__ = ("check_startup_route",)

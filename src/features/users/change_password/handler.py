@@ -7,9 +7,9 @@ access token that has time left.
 
 from __future__ import annotations
 
-from src.core.database import Connection
+from src.core.data.database import Connection
 from src.core.errors import Forbidden, NotFound
-from src.core.passwords import PasswordHasher
+from src.core.security.passwords import PasswordHasher
 from src.features.users.change_password.command import ChangePassword
 from src.features.users.change_password.queries import REVOKE_OTHER_SESSIONS, SELECT_PASSWORD_HASH, UPDATE_PASSWORD
 

@@ -4,10 +4,10 @@ from litestar import post
 from litestar.di import NamedDependency
 from litestar.params import JSONBody
 
-from src.core.auth import BEARER_SECURITY, Principal
-from src.core.database import Connection
-from src.core.passwords import PasswordHasher
-from src.core.problems import problem_responses
+from src.core.data.database import Connection
+from src.core.http.auth import BEARER_SECURITY, Principal
+from src.core.http.problems import problem_responses
+from src.core.security.passwords import PasswordHasher
 from src.core.text import check_password_size
 from src.features.users.change_password.command import ChangePassword
 from src.features.users.change_password.handler import change_password

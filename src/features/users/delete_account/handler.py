@@ -4,7 +4,7 @@ at once. Its e-mail address becomes free for a new sign-up."""
 
 from __future__ import annotations
 
-from src.core.database import Connection
+from src.core.data.database import Connection
 from src.features.users.delete_account.command import DeleteAccount
 from src.features.users.delete_account.queries import REVOKE_ALL_SESSIONS, SOFT_DELETE_USER
 

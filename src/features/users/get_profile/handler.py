@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from src.core.database import Connection
+from src.core.data.database import Connection
+from src.core.data.rows import from_row
 from src.core.errors import NotFound
 from src.features.users.get_profile.command import GetProfile
 from src.features.users.get_profile.queries import SELECT_PROFILE
@@ -13,4 +14,4 @@ async def get_profile(command: GetProfile, *, connection: Connection) -> Profile
     row = await connection.fetchrow(SELECT_PROFILE, command.user_id)
     if row is None:
         raise NotFound("This account no longer exists.")
-    return Profile(*row)
+    return from_row(Profile, row)

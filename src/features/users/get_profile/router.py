@@ -3,9 +3,9 @@ from __future__ import annotations
 from litestar import get
 from litestar.di import NamedDependency
 
-from src.core.auth import BEARER_SECURITY, Principal
-from src.core.database import Connection
-from src.core.problems import problem_responses
+from src.core.data.database import Connection
+from src.core.http.auth import BEARER_SECURITY, Principal
+from src.core.http.problems import problem_responses
 from src.features.users.get_profile.command import GetProfile
 from src.features.users.get_profile.handler import get_profile
 from src.features.users.read_model import Profile

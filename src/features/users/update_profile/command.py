@@ -10,4 +10,4 @@ __all__ = ("UpdateProfile",)
 class UpdateProfile(msgspec.Struct, frozen=True, kw_only=True):
     user_id: UUID
     display_name: str | None
-    """Trimmed; None keeps the current name."""
+    """None keeps the current name."""

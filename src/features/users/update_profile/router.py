@@ -5,10 +5,9 @@ from litestar import patch
 from litestar.di import NamedDependency
 from litestar.params import JSONBody
 
-from src.core.auth import BEARER_SECURITY, Principal
-from src.core.database import Connection
-from src.core.problems import problem_responses
-from src.core.text import tidy
+from src.core.data.database import Connection
+from src.core.http.auth import BEARER_SECURITY, Principal
+from src.core.http.problems import problem_responses
 from src.features.users.read_model import Profile
 from src.features.users.update_profile.command import UpdateProfile
 from src.features.users.update_profile.handler import update_profile
@@ -27,5 +26,5 @@ __all__ = ("update_profile_route",)
 async def update_profile_route(
     data: JSONBody[UpdateProfileRequest], user: NamedDependency[Principal], transaction: NamedDependency[Connection]
 ) -> Profile:
-    display_name = None if data.display_name is msgspec.UNSET else tidy(data.display_name)
+    display_name = None if data.display_name is msgspec.UNSET else data.display_name
     return await update_profile(UpdateProfile(user_id=user.user_id, display_name=display_name), transaction=transaction)

@@ -12,6 +12,6 @@ class CreateWebhook(msgspec.Struct, frozen=True, kw_only=True):
     """From the token."""
     url: str
     events: tuple[str, ...]
-    """Deduplicated, in a stable order."""
+    """As sent; stored deduplicated, in the order of EVENT_TYPES."""
     description: str | None
     max_per_owner: int

@@ -7,13 +7,14 @@ delivery. The signing secret is returned once.
 
 from __future__ import annotations
 
-from src.core.database import Connection
+from src.core.data.database import Connection
+from src.core.data.rows import from_row
 from src.core.errors import Conflict
 from src.core.ids import new_id
-from src.core.webhooks import new_secret
 from src.features.webhooks.create_webhook.command import CreateWebhook
 from src.features.webhooks.create_webhook.queries import COUNT_OWNER_WEBHOOKS, INSERT_WEBHOOK, LOCK_OWNER
-from src.features.webhooks.read_model import NewSecretView
+from src.features.webhooks.read_model import NewSecretView, subscribed_events
+from src.features.webhooks.signing import new_secret
 
 __all__ = ("create_webhook",)
 
@@ -27,9 +28,9 @@ async def create_webhook(command: CreateWebhook, *, transaction: Connection) -> 
         new_id(),
         command.owner_id,
         command.url,
-        list(command.events),
+        subscribed_events(command.events),
         command.description,
         new_secret(),
     )
     assert row is not None  # noqa: S101 - INSERT ... RETURNING returns the row it inserted
-    return NewSecretView(*row)
+    return from_row(NewSecretView, row)

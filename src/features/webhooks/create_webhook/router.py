@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from functools import partial
 from typing import Any, Final
 
 from litestar import Request, Response, post
@@ -7,15 +8,15 @@ from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import JSONBody
 
-from src.core.auth import BEARER_SECURITY, Principal
-from src.core.database import Database
-from src.core.idempotency import Idempotency, IdempotencyKeyParam
-from src.core.outbound import OutboundGuard
-from src.core.problems import problem_responses
+from src.core.data.database import Connection, Database
+from src.core.http.auth import BEARER_SECURITY, Principal
+from src.core.http.idempotency import Idempotency, IdempotencyKeyParam
+from src.core.http.problems import problem_responses
+from src.core.security.outbound import OutboundGuard
 from src.features.webhooks.create_webhook.command import CreateWebhook
 from src.features.webhooks.create_webhook.handler import create_webhook
 from src.features.webhooks.create_webhook.schema import CreateWebhookRequest
-from src.features.webhooks.read_model import EVENT_TYPES, NewSecretView
+from src.features.webhooks.read_model import NewSecretView
 
 __all__ = ("create_webhook_route",)
 
@@ -46,18 +47,18 @@ async def create_webhook_route(
 ) -> Response[NewSecretView]:
     # DNS before taking a connection: no transaction waits on the network.
     await outbound.check(data.url)
-
-    async def create() -> Response[NewSecretView]:
-        command = CreateWebhook(
-            owner_id=user.user_id,
-            url=data.url,
-            events=tuple(event for event in EVENT_TYPES if event in data.events),
-            description=data.description,
-            max_per_owner=MAX_WEBHOOKS_PER_OWNER,
-        )
-        webhook = await create_webhook(command, transaction=transaction)
-        return Response(webhook, status_code=201, headers={"Location": f"/api/v1/webhooks/{webhook.id}"})
-
+    command = CreateWebhook(
+        owner_id=user.user_id,
+        url=data.url,
+        events=tuple(data.events),
+        description=data.description,
+        max_per_owner=MAX_WEBHOOKS_PER_OWNER,
+    )
     async with database.transaction() as transaction:
         idempotency = Idempotency(transaction, request, scope=f"user:{user.user_id}", key=idempotency_key, body=data)
-        return await idempotency.run(create)
+        return await idempotency.run(partial(_created, command, transaction))
+
+
+async def _created(command: CreateWebhook, transaction: Connection) -> Response[NewSecretView]:
+    webhook = await create_webhook(command, transaction=transaction)
+    return Response(webhook, status_code=201, headers={"Location": f"/api/v1/webhooks/{webhook.id}"})

@@ -21,16 +21,18 @@ The outcome of an attempt:
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any, Final
+from uuid import UUID
 
-from src.core.database import Connection
+import msgspec
+
+from src.core.data.database import Connection
+from src.core.data.rows import from_row
 from src.core.ids import new_id
-from src.core.jobs import JobContext
-from src.core.logging import get_logger
-from src.core.metrics import WEBHOOK_ATTEMPT_DURATION, WEBHOOK_ATTEMPTS, webhook_outcome
-from src.core.webhooks import AttemptResult, message_body, parse_schedule, retry_delay, send_webhook
-from src.features.webhooks.deliver_webhooks.command import ClaimedDelivery
+from src.core.observability.logging import get_logger
+from src.core.observability.metrics import WEBHOOK_ATTEMPT_DURATION, WEBHOOK_ATTEMPTS, webhook_outcome
+from src.core.runtime.jobs import JobContext
 from src.features.webhooks.deliver_webhooks.queries import (
     CLAIM_DUE,
     DISABLE_ENDPOINT,
@@ -40,6 +42,7 @@ from src.features.webhooks.deliver_webhooks.queries import (
     RECORD_SUCCESS,
     RELEASE_CLAIM,
 )
+from src.features.webhooks.signing import AttemptResult, message_body, parse_schedule, retry_delay, send_webhook
 
 __all__ = ("deliver_webhooks",)
 
@@ -49,6 +52,20 @@ log = get_logger(component="webhooks")
 _CLAIM_WINDOW: Final = 1000
 _GONE: Final = 410
 _RELEASE_TIMEOUT: Final = 2.0
+
+
+class ClaimedDelivery(msgspec.Struct, frozen=True):
+    """One event for one endpoint, leased to this worker (a row of CLAIM_DUE)."""
+
+    event_id: UUID
+    endpoint_id: UUID
+    attempt: int
+    url: str
+    secrets: list[str]
+    event_type: str
+    occurred_at: datetime
+    data_json: str
+    request_id: str | None
 
 
 def lease_seconds(timeout: float) -> float:
@@ -73,7 +90,7 @@ async def deliver_webhooks(context: JobContext) -> int:
                         CLAIM_DUE, free, settings.webhook_concurrency_per_endpoint, lease, _CLAIM_WINDOW
                     )
                 for row in rows:
-                    task = group.create_task(_deliver(context, ClaimedDelivery(*row)))
+                    task = group.create_task(_deliver(context, from_row(ClaimedDelivery, row)))
                     in_flight.add(task)
                     task.add_done_callback(in_flight.discard)
                 claimed += len(rows)

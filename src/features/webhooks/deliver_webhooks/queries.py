@@ -51,10 +51,10 @@ FROM claimed
 JOIN outbox_events AS event ON event.id = claimed.event_id
 JOIN webhook_endpoints AS endpoint ON endpoint.id = claimed.endpoint_id
 WHERE delivery.event_id = claimed.event_id AND delivery.endpoint_id = claimed.endpoint_id
-RETURNING delivery.event_id, delivery.endpoint_id, delivery.attempts, endpoint.url,
+RETURNING delivery.event_id, delivery.endpoint_id, delivery.attempts AS attempt, endpoint.url,
           CASE WHEN endpoint.previous_secret_expires_at > now()
-               THEN ARRAY[endpoint.secret, endpoint.previous_secret] ELSE ARRAY[endpoint.secret] END,
-          event.type, event.occurred_at, event.data::text, event.request_id
+               THEN ARRAY[endpoint.secret, endpoint.previous_secret] ELSE ARRAY[endpoint.secret] END AS secrets,
+          event.type AS event_type, event.occurred_at, event.data::text AS data_json, event.request_id
 """
 
 # Each finishing statement applies only while this worker still holds the claim (same

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from src.core.jobs import JobContext
+from src.core.runtime.jobs import JobContext
 from src.features.webhooks.dispatch_events.queries import FAN_OUT_EVENTS
 
 __all__ = ("dispatch_events",)

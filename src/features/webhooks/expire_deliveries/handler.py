@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from src.core.jobs import JobContext
+from src.core.runtime.jobs import JobContext
 from src.features.webhooks.expire_deliveries.queries import DELETE_OLD_EVENTS
 
 __all__ = ("expire_deliveries",)

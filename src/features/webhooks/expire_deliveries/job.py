@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from src.core.jobs import PeriodicJob
+from src.core.runtime.jobs import PeriodicJob
 from src.features.webhooks.expire_deliveries.handler import expire_deliveries
 
 __all__ = ("EXPIRE_DELIVERIES",)

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from src.core.database import Connection
+from src.core.data.database import Connection
 from src.core.errors import NotFound
 from src.features.webhooks.get_webhook.command import GetWebhook
 from src.features.webhooks.get_webhook.queries import SELECT_WEBHOOK

@@ -6,9 +6,9 @@ from litestar import get
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 
-from src.core.auth import BEARER_SECURITY, Principal
-from src.core.database import Connection
-from src.core.problems import problem_responses
+from src.core.data.database import Connection
+from src.core.http.auth import BEARER_SECURITY, Principal
+from src.core.http.problems import problem_responses
 from src.features.webhooks.get_webhook.command import GetWebhook
 from src.features.webhooks.get_webhook.handler import get_webhook
 from src.features.webhooks.read_model import WebhookView

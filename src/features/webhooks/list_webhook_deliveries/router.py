@@ -7,10 +7,10 @@ from litestar import Request, get
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 
-from src.core.auth import BEARER_SECURITY, Principal
-from src.core.database import Connection
-from src.core.pagination import DEFAULT_LIMIT, CursorCodec, CursorParam, LimitParam, build_page
-from src.core.problems import problem_responses
+from src.core.data.database import Connection
+from src.core.data.pagination import DEFAULT_LIMIT, CursorCodec, CursorParam, LimitParam
+from src.core.http.auth import BEARER_SECURITY, Principal
+from src.core.http.problems import problem_responses
 from src.features.webhooks.list_webhook_deliveries.command import ListWebhookDeliveries
 from src.features.webhooks.list_webhook_deliveries.handler import list_webhook_deliveries
 from src.features.webhooks.list_webhook_deliveries.schema import DeliveryAttemptsPage
@@ -37,17 +37,6 @@ async def list_webhook_deliveries_route(
     cursor: FromQuery[CursorParam] = "",
 ) -> DeliveryAttemptsPage:
     scope = f"webhook-deliveries:{webhook_id}"
-    page = cursors.page_request(scope=scope, limit=limit, cursor=cursor)
-    command = ListWebhookDeliveries(webhook_id=webhook_id, owner_id=user.user_id, page=page)
-    attempts, has_more = await list_webhook_deliveries(command, connection=connection)
-    return build_page(
-        DeliveryAttemptsPage,
-        attempts,
-        has_more=has_more,
-        last_id=attempts[-1].id if attempts else None,
-        limit=limit,
-        codec=cursors,
-        scope=scope,
-        path=request.url.path,
-        query={},
-    )
+    pagination = cursors.paginate(request.url.path, scope=scope, limit=limit, cursor=cursor)
+    command = ListWebhookDeliveries(webhook_id=webhook_id, owner_id=user.user_id, page=pagination.request)
+    return pagination.page(DeliveryAttemptsPage, await list_webhook_deliveries(command, connection=connection))

@@ -7,7 +7,7 @@ from uuid import UUID
 import msgspec
 from msgspec import Meta
 
-from src.core.pagination import Page
+from src.core.data.pagination import Page
 
 __all__ = ("DeliveryAttemptView", "DeliveryAttemptsPage")
 

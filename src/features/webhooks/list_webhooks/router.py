@@ -6,10 +6,10 @@ from litestar import Request, get
 from litestar.di import NamedDependency
 from litestar.params import FromQuery
 
-from src.core.auth import BEARER_SECURITY, Principal
-from src.core.database import Connection
-from src.core.pagination import DEFAULT_LIMIT, CursorCodec, CursorParam, LimitParam, build_page
-from src.core.problems import problem_responses
+from src.core.data.database import Connection
+from src.core.data.pagination import DEFAULT_LIMIT, CursorCodec, CursorParam, LimitParam
+from src.core.http.auth import BEARER_SECURITY, Principal
+from src.core.http.problems import problem_responses
 from src.features.webhooks.list_webhooks.command import ListWebhooks
 from src.features.webhooks.list_webhooks.handler import list_webhooks
 from src.features.webhooks.list_webhooks.schema import WebhooksPage
@@ -32,17 +32,6 @@ async def list_webhooks_route(
     limit: FromQuery[LimitParam] = DEFAULT_LIMIT,
     cursor: FromQuery[CursorParam] = "",
 ) -> WebhooksPage:
-    scope = f"webhooks:{user.user_id}"
-    page = cursors.page_request(scope=scope, limit=limit, cursor=cursor)
-    webhooks, has_more = await list_webhooks(ListWebhooks(owner_id=user.user_id, page=page), connection=connection)
-    return build_page(
-        WebhooksPage,
-        webhooks,
-        has_more=has_more,
-        last_id=webhooks[-1].id if webhooks else None,
-        limit=limit,
-        codec=cursors,
-        scope=scope,
-        path=request.url.path,
-        query={},
-    )
+    pagination = cursors.paginate(request.url.path, scope=f"webhooks:{user.user_id}", limit=limit, cursor=cursor)
+    command = ListWebhooks(owner_id=user.user_id, page=pagination.request)
+    return pagination.page(WebhooksPage, await list_webhooks(command, connection=connection))

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from src.core.pagination import Page
+from src.core.data.pagination import Page
 from src.features.webhooks.read_model import WebhookView
 
 __all__ = ("WebhooksPage",)

@@ -17,14 +17,14 @@ import msgspec
 from tenacity import AsyncRetrying, RetryCallState, retry_if_result, stop_after_attempt, wait_exponential_jitter
 
 from src.core.clock import utc_now
-from src.core.database import Database
+from src.core.data.database import Database
 from src.core.errors import NotFound
 from src.core.ids import new_id
-from src.core.outbound import OutboundGuard
-from src.core.webhooks import AttemptResult, message_body, send_webhook
+from src.core.security.outbound import OutboundGuard
 from src.features.webhooks.ping_webhook.command import PingWebhook
 from src.features.webhooks.ping_webhook.queries import SELECT_TARGET
 from src.features.webhooks.ping_webhook.schema import PingResult
+from src.features.webhooks.signing import AttemptResult, message_body, send_webhook
 
 __all__ = ("PING_EVENT", "ping_webhook")
 

@@ -7,10 +7,10 @@ from litestar import post
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 
-from src.core.auth import BEARER_SECURITY, Principal
-from src.core.database import Database
-from src.core.outbound import OutboundGuard
-from src.core.problems import problem_responses
+from src.core.data.database import Database
+from src.core.http.auth import BEARER_SECURITY, Principal
+from src.core.http.problems import problem_responses
+from src.core.security.outbound import OutboundGuard
 from src.core.settings import Settings
 from src.features.webhooks.ping_webhook.command import PingWebhook
 from src.features.webhooks.ping_webhook.handler import ping_webhook

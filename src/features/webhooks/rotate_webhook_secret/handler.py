@@ -4,12 +4,13 @@ whenever they are ready."""
 
 from __future__ import annotations
 
-from src.core.database import Connection
+from src.core.data.database import Connection
+from src.core.data.rows import from_row
 from src.core.errors import NotFound
-from src.core.webhooks import new_secret
 from src.features.webhooks.read_model import NewSecretView
 from src.features.webhooks.rotate_webhook_secret.command import RotateWebhookSecret
 from src.features.webhooks.rotate_webhook_secret.queries import ROTATE_SECRET
+from src.features.webhooks.signing import new_secret
 
 __all__ = ("rotate_webhook_secret",)
 
@@ -20,4 +21,4 @@ async def rotate_webhook_secret(command: RotateWebhookSecret, *, transaction: Co
     )
     if row is None:
         raise NotFound("No webhook with this id.")
-    return NewSecretView(*row)
+    return from_row(NewSecretView, row)

@@ -6,9 +6,9 @@ from litestar import post
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 
-from src.core.auth import BEARER_SECURITY, Principal
-from src.core.database import Connection
-from src.core.problems import problem_responses
+from src.core.data.database import Connection
+from src.core.http.auth import BEARER_SECURITY, Principal
+from src.core.http.problems import problem_responses
 from src.core.settings import Settings
 from src.features.webhooks.read_model import NewSecretView
 from src.features.webhooks.rotate_webhook_secret.command import RotateWebhookSecret

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-from src.core.database import Connection
+from src.core.data.database import Connection
 from src.core.errors import NotFound
-from src.features.webhooks.read_model import WebhookView, webhook_view
+from src.features.webhooks.read_model import WebhookView, subscribed_events, webhook_view
 from src.features.webhooks.update_webhook.command import UpdateWebhook
 from src.features.webhooks.update_webhook.queries import UPDATE_WEBHOOK
 
@@ -15,7 +15,7 @@ async def update_webhook(command: UpdateWebhook, *, transaction: Connection) -> 
         command.webhook_id,
         command.owner_id,
         command.url,
-        list(command.events) if command.events is not None else None,
+        subscribed_events(command.events) if command.events is not None else None,
         command.change_description,
         command.description,
         command.enabled,

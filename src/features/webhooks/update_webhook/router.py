@@ -7,11 +7,11 @@ from litestar import patch
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
-from src.core.auth import BEARER_SECURITY, Principal
-from src.core.database import Database
-from src.core.outbound import OutboundGuard
-from src.core.problems import problem_responses
-from src.features.webhooks.read_model import EVENT_TYPES, WebhookView
+from src.core.data.database import Database
+from src.core.http.auth import BEARER_SECURITY, Principal
+from src.core.http.problems import problem_responses
+from src.core.security.outbound import OutboundGuard
+from src.features.webhooks.read_model import WebhookView
 from src.features.webhooks.update_webhook.command import UpdateWebhook
 from src.features.webhooks.update_webhook.handler import update_webhook
 from src.features.webhooks.update_webhook.schema import UpdateWebhookRequest
@@ -39,7 +39,7 @@ async def update_webhook_route(
         webhook_id=webhook_id,
         owner_id=user.user_id,
         url=None if data.url is msgspec.UNSET else data.url,
-        events=None if data.events is msgspec.UNSET else tuple(e for e in EVENT_TYPES if e in data.events),
+        events=None if data.events is msgspec.UNSET else tuple(data.events),
         change_description=data.description is not msgspec.UNSET,
         description=None if data.description is msgspec.UNSET else data.description,
         enabled=None if data.enabled is msgspec.UNSET else data.enabled,

@@ -1,0 +1,188 @@
+"""Who is calling: the bearer token turned into a typed principal, for routes to declare.
+
+Routes never parse tokens. They declare what they need:
+
+    user: NamedDependency[Principal]            # required; session and account still active
+    viewer: NamedDependency[Principal | None]   # optional (public reads that personalise)
+
+`user` verifies the token *and* checks that its session is not revoked or expired and
+the account not deleted, so a logout, a password change or a deleted account stops
+writes at once, even while the access token has time left. `viewer` only verifies the
+token: reads are public anyway. A bad token is a 401 (`WWW-Authenticate: Bearer
+error="invalid_token"`), never a silent downgrade to anonymous.
+
+Where each check runs, and why:
+- Token checks run in `AuthGate`, a `core.http.checks` step, before any dependency is
+  resolved. Litestar resolves dependencies before it registers their clean-up, so a
+  dependency that raised after a generator dependency (a pooled connection) had started
+  would leak that connection. Here nothing has been acquired yet when a 401 is raised.
+- The session check needs the database. It runs inside the `connection`/`transaction`
+  generator, on the request's own connection, before it is handed out (an error raised
+  there releases the connection normally). Routes with no connection get a short one.
+- Verification is memoised per request, so the rate limiter (which keys authenticated
+  callers by user) and the route share one signature check.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from litestar import Request
+from litestar.di import Provide
+from litestar.handlers import HTTPRouteHandler
+
+from src.core.data.database import Connection
+from src.core.errors import Unauthorized
+from src.core.http.checks import Step
+from src.core.http.rate_limit import identify_by_address
+from src.core.runtime.lifespan import resources_from
+from src.core.security.tokens import AccessClaims, InvalidToken
+
+__all__ = (
+    "AUTH_DEPENDENCIES",
+    "BEARER_SECURITY",
+    "OPTIONAL_BEARER_SECURITY",
+    "AuthGate",
+    "Principal",
+    "authenticate",
+    "identify_caller",
+    "verify_pending_session",
+)
+
+Principal = AccessClaims
+
+# For route decorators: `security=BEARER_SECURITY` marks an operation as needing a token;
+# OPTIONAL_BEARER_SECURITY as working without one and personalising with one.
+BEARER_SECURITY: Final[list[dict[str, list[str]]]] = [{"BearerAuth": []}]
+OPTIONAL_BEARER_SECURITY: Final[list[dict[str, list[str]]]] = [{}, {"BearerAuth": []}]
+_PRINCIPAL_KEY: Final = "principal"
+_PENDING_SESSION_CHECK_KEY: Final = "pending_session_check"
+_SCHEME: Final = "bearer "
+
+# The kernel's one piece of account SQL: is this session still allowed to act?
+SESSION_IS_ACTIVE: Final = """
+SELECT 1
+FROM sessions s
+JOIN users u ON u.id = s.user_id
+WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL AND s.expires_at > now() AND u.deleted_at IS NULL
+"""
+
+
+class _Anonymous:
+    __slots__ = ()
+
+
+_ANONYMOUS: Final = _Anonymous()
+
+
+def _bearer_token(request: Request[Any, Any, Any]) -> str | None:
+    # The raw headers, not `request.headers`: building Litestar's Headers costs more than the rest.
+    for name, value in request.scope["headers"]:
+        if name == b"authorization":
+            header = value.decode("latin-1")
+            break
+    else:
+        return None
+    if header[: len(_SCHEME)].lower() != _SCHEME or not header[len(_SCHEME) :].strip():
+        raise InvalidToken("Send the access token as `Authorization: Bearer <token>`.")
+    return header[len(_SCHEME) :].strip()
+
+
+def authenticate(request: Request[Any, Any, Any]) -> Principal | None:
+    """The caller's verified claims, None when no token was sent; raises InvalidToken."""
+    state = request.scope["state"]
+    cached = state.get(_PRINCIPAL_KEY)
+    if isinstance(cached, InvalidToken):
+        raise cached
+    if cached is not None:
+        return None if cached is _ANONYMOUS else cached
+    resources = resources_from(request.app.state)
+    try:
+        token = _bearer_token(request)
+        principal = None if token is None or resources is None else resources.tokens.verify(token)
+    except InvalidToken as exc:
+        state[_PRINCIPAL_KEY] = exc
+        raise
+    state[_PRINCIPAL_KEY] = principal if principal is not None else _ANONYMOUS
+    return principal
+
+
+def identify_caller(request: Request[Any, Any, Any]) -> str:
+    """Rate-limit key: the user for a valid bearer token, else the client address."""
+    try:
+        principal = authenticate(request)
+    except InvalidToken:
+        principal = None
+    return f"user:{principal.user_id}" if principal is not None else identify_by_address(request)
+
+
+async def require_active_session(connection: Connection, principal: Principal) -> None:
+    if await connection.fetchval(SESSION_IS_ACTIVE, principal.session_id, principal.user_id) is None:
+        raise InvalidToken("The session has ended (signed out, password changed or account deleted).")
+
+
+async def verify_pending_session(request: Request[Any, Any, Any], connection: Connection) -> None:
+    """Called by the connection providers on the request's connection, before handing it out."""
+    principal = request.scope["state"].pop(_PENDING_SESSION_CHECK_KEY, None)
+    if principal is not None:
+        await require_active_session(connection, principal)
+
+
+async def _identify_viewer(request: Request[Any, Any, Any]) -> None:
+    """Optional token: verified now (a bad one is a 401), remembered for `viewer`."""
+    authenticate(request)
+
+
+def _require_principal(request: Request[Any, Any, Any]) -> Principal:
+    principal = authenticate(request)
+    if principal is None:
+        raise Unauthorized("This endpoint needs `Authorization: Bearer <access token>`.")
+    return principal
+
+
+async def _require_user_checked_on_its_connection(request: Request[Any, Any, Any]) -> None:
+    """The session check waits for the route's own connection (see verify_pending_session)."""
+    request.scope["state"][_PENDING_SESSION_CHECK_KEY] = _require_principal(request)
+
+
+async def _require_user_checked_now(request: Request[Any, Any, Any]) -> None:
+    """A route without a connection of its own: the session is checked on a short one."""
+    principal = _require_principal(request)
+    resources = resources_from(request.app.state)
+    if resources is not None:
+        async with resources.database.acquire() as connection:
+            await require_active_session(connection, principal)
+
+
+class AuthGate:
+    """The authentication check of `core.http.checks` (see the module docstring)."""
+
+    __slots__ = ()
+
+    def step_for(self, handler: HTTPRouteHandler) -> Step | None:
+        declared = handler.parsed_fn_signature.parameters
+        if "user" in declared:
+            if "connection" in declared or "transaction" in declared:
+                return _require_user_checked_on_its_connection
+            return _require_user_checked_now
+        if "viewer" in declared:
+            return _identify_viewer
+        return None
+
+
+def provide_user(request: Request[Any, Any, Any]) -> Principal:
+    principal = request.scope["state"].get(_PRINCIPAL_KEY)
+    if not isinstance(principal, AccessClaims):  # the gate guarantees it; this guards a wiring mistake
+        raise Unauthorized("This endpoint needs `Authorization: Bearer <access token>`.")
+    return principal
+
+
+def provide_viewer(request: Request[Any, Any, Any]) -> Principal | None:
+    principal = request.scope["state"].get(_PRINCIPAL_KEY)
+    return principal if isinstance(principal, AccessClaims) else None
+
+
+AUTH_DEPENDENCIES: Final = {
+    "viewer": Provide(provide_viewer, sync_to_thread=False),
+    "user": Provide(provide_user, sync_to_thread=False),
+}

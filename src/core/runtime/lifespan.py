@@ -1,0 +1,219 @@
+"""Start-up and shutdown of a worker's shared resources.
+
+Start-up, in order: wait (bounded) for the database, apply pending migrations when
+configured, open the pool, open the HTTP client, start the background task set. The
+`Resources` object then sits in app state, and the dependency providers in
+`core.http.dependencies` hand its parts to route handlers. Shutdown runs in reverse: stop
+background tasks first (they use the pool and the client), then close the client, then
+the pool, each bounded by a timeout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable, Mapping, MutableMapping, Sequence
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
+from typing import TYPE_CHECKING, Any, Final, Protocol
+
+import aiohttp
+import asyncpg
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_exponential
+
+from src.core.data.database import DATABASE_UNAVAILABLE_ERRORS, Connection, Database, create_pool, redact_dsn
+from src.core.data.migrations import Migration, apply_migrations, discover_migrations
+from src.core.data.pagination import CursorCodec
+from src.core.observability.logging import get_logger
+from src.core.observability.metrics import forget_dead_workers, record_pool
+from src.core.runtime.background import BackgroundTasks
+from src.core.runtime.http_client import create_http_client
+from src.core.runtime.jobs import JobContext, JobRunner, PeriodicJob
+from src.core.runtime.rate_counters import MemoryRateCounter, RateCounter
+from src.core.security.keys import SigningKeys
+from src.core.security.outbound import OutboundGuard, Resolve
+from src.core.security.passwords import PasswordHasher
+from src.core.security.tokens import TokenService
+from src.core.settings import Settings, SettingsError
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
+__all__ = ("HasState", "Resources", "build_lifespan", "resources_from")
+
+log = get_logger(component="lifespan")
+
+_STATE_KEY: Final = "resources"
+_POOL_METRICS_INTERVAL: Final = 5.0
+_RETRYABLE_CONNECT_ERRORS: Final[tuple[type[Exception], ...]] = (OSError, TimeoutError, *DATABASE_UNAVAILABLE_ERRORS)
+
+
+class Resources:
+    """Everything a worker shares between requests. Created once, at start-up."""
+
+    __slots__ = (
+        "cursors",
+        "database",
+        "http",
+        "keys",
+        "migrations",
+        "outbound",
+        "passwords",
+        "rate_counter",
+        "redis",
+        "settings",
+        "tasks",
+        "tokens",
+    )
+
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        database: Database,
+        http: aiohttp.ClientSession,
+        tasks: BackgroundTasks,
+        migrations: tuple[Migration, ...],
+        redis: Redis | None,
+        rate_counter: RateCounter,
+        keys: SigningKeys,
+        passwords: PasswordHasher,
+        outbound: OutboundGuard,
+    ) -> None:
+        self.settings = settings
+        self.database = database
+        self.http = http
+        self.tasks = tasks
+        self.migrations = migrations
+        self.redis = redis
+        self.rate_counter = rate_counter
+        self.keys = keys
+        self.tokens = TokenService(keys, settings)
+        self.passwords = passwords
+        self.outbound = outbound
+        self.cursors = CursorCodec(keys.derive("pagination-cursor"))
+
+
+class HasState(Protocol):
+    """The application the lifespan starts (a Litestar app): only its state is used, so
+    the runtime layer needs nothing of the web framework."""
+
+    @property
+    def state(self) -> MutableMapping[str, Any]: ...
+
+
+def resources_from(state: Mapping[str, Any]) -> Resources | None:
+    """The worker's resources, or None while start-up has not finished."""
+    resources: Resources | None = state.get(_STATE_KEY)
+    return resources
+
+
+async def _connect_when_ready(settings: Settings, dsn: str) -> Connection:
+    """One connection, retried with backoff until the database accepts or the wait ends.
+
+    Containers and databases start in any order; a bounded wait here beats a crash loop.
+    """
+    async for attempt in AsyncRetrying(
+        stop=stop_after_delay(settings.db_startup_timeout),
+        wait=wait_exponential(multiplier=0.2, max=3),
+        retry=retry_if_exception_type(_RETRYABLE_CONNECT_ERRORS),
+        before_sleep=lambda state: log.warning(
+            "database_not_ready",
+            attempt=state.attempt_number,
+            error=type(state.outcome.exception()).__name__ if state.outcome else None,
+        ),
+        reraise=True,
+    ):
+        with attempt:
+            connection: Connection = await asyncpg.connect(
+                dsn, timeout=settings.db_connect_timeout, server_settings={"application_name": "avatar-api-startup"}
+            )
+            return connection
+    raise AssertionError("unreachable: AsyncRetrying re-raises the last error")
+
+
+async def _prepare_database(settings: Settings, dsn: str, migrations: tuple[Migration, ...]) -> None:
+    connection = await _connect_when_ready(settings, dsn)
+    try:
+        if settings.migrate_on_startup:
+            await apply_migrations(connection, migrations, lock_timeout=settings.migration_lock_timeout)
+    finally:
+        await connection.close(timeout=settings.db_connect_timeout)
+
+
+async def _record_pool_every(database: Database, seconds: float) -> None:
+    """Keeps this worker's pool gauges fresh for scrapes answered by another worker."""
+    while True:
+        record_pool(database)
+        await asyncio.sleep(seconds)
+
+
+def build_lifespan(
+    settings: Settings, jobs: Sequence[PeriodicJob] = (), resolve: Resolve | None = None
+) -> Callable[[HasState], AbstractAsyncContextManager[None]]:
+    """`resolve` replaces DNS for outbound calls (tests use a stub resolver)."""
+
+    @asynccontextmanager
+    async def lifespan(app: HasState) -> AsyncIterator[None]:
+        if not settings.database_url:
+            raise SettingsError("DATABASE_URL is not set (`api serve` sets it when it starts the embedded database)")
+        dsn = settings.database_url
+        migrations = discover_migrations(settings.migrations_dir)
+        # Reading key files is blocking work: keep it off the loop.
+        keys = await asyncio.to_thread(SigningKeys.from_settings, settings)
+        passwords = PasswordHasher(settings)
+        await _prepare_database(settings, dsn, migrations)
+        half_grace = settings.shutdown_timeout / 2
+        # Callbacks run last-in first-out: tasks stop before the client and pool they use.
+        async with AsyncExitStack() as stack:
+            database = Database(
+                await create_pool(settings, dsn),
+                acquire_timeout=settings.db_acquire_timeout,
+                release_timeout=settings.db_command_timeout,
+            )
+            stack.push_async_callback(database.close, half_grace)
+            outbound = OutboundGuard(
+                allow_http=settings.webhook_allow_http,
+                allowed_networks=settings.outbound_allowed_networks,
+                resolve=resolve,
+                timeout=settings.http_client_connect_timeout,
+            )
+            http = create_http_client(settings, outbound)
+            stack.push_async_callback(http.close)
+            redis: Redis | None = None
+            rate_counter: RateCounter = MemoryRateCounter()
+            if settings.redis_url:
+                from src.core.runtime.redis import RedisRateCounter, create_redis  # noqa: PLC0415 - only with REDIS_URL
+
+                redis = create_redis(settings, settings.redis_url)
+                stack.push_async_callback(redis.aclose)
+                rate_counter = RedisRateCounter(
+                    redis, key_prefix=settings.redis_key_prefix, fallback=MemoryRateCounter()
+                )
+            tasks = BackgroundTasks()
+            stack.push_async_callback(tasks.shutdown, half_grace)
+            forget_dead_workers()
+            tasks.spawn(_record_pool_every(database, _POOL_METRICS_INTERVAL), name="pool-metrics")
+            context = JobContext(settings=settings, database=database, http=http, outbound=outbound)
+            JobRunner(jobs, context, dsn).start(tasks.spawn)
+            app.state[_STATE_KEY] = Resources(
+                settings=settings,
+                database=database,
+                http=http,
+                tasks=tasks,
+                migrations=migrations,
+                redis=redis,
+                rate_counter=rate_counter,
+                keys=keys,
+                passwords=passwords,
+                outbound=outbound,
+            )
+            stack.callback(app.state.pop, _STATE_KEY, None)
+            log.info(
+                "startup_complete",
+                database=redact_dsn(dsn),
+                migrations=len(migrations),
+                docs=f"{settings.public_url}/docs",
+            )
+            yield
+        log.info("shutdown_complete")
+
+    return lifespan

@@ -1,0 +1,93 @@
+"""Rate-limit counters: fixed windows, counted atomically, in this worker or in Redis.
+
+The store behind `core.http.rate_limit` (which decides what to count and answers 429)
+and the failed-login budget of the auth feature. `MemoryRateCounter` counts per worker;
+`RedisRateCounter` (`core.runtime.redis`, loaded only with REDIS_URL) shares the counts
+across workers and instances and falls back to memory while Redis is away.
+"""
+
+from __future__ import annotations
+
+import time
+from abc import ABC, abstractmethod
+from typing import Final, NamedTuple
+
+import msgspec
+
+from src.core.settings import WINDOW_SECONDS
+
+__all__ = ("Hit", "MemoryRateCounter", "RateCounter", "RatePolicy")
+
+
+class RatePolicy(msgspec.Struct, frozen=True):
+    name: str
+    limit: int
+    window_seconds: int
+
+    @classmethod
+    def parse(cls, name: str, spec: str) -> RatePolicy:
+        """`"300/minute"` -> 300 requests per 60-second window."""
+        count, _, unit = spec.partition("/")
+        return cls(name=name, limit=int(count), window_seconds=WINDOW_SECONDS[unit])
+
+
+class Hit(NamedTuple):
+    hits: int
+    """Requests counted in the current window, this one included."""
+    reset_after: float
+    """Seconds until the window ends."""
+
+
+class RateCounter(ABC):
+    """Fixed-window counters. A base class rather than a Protocol: Litestar checks injected
+    dependencies against their declared type, which a Protocol cannot be checked against."""
+
+    __slots__ = ()
+
+    @abstractmethod
+    async def hit(self, key: str, window_seconds: int) -> Hit:
+        """Count one more in `key`'s current window."""
+
+    @abstractmethod
+    async def peek(self, key: str) -> Hit | None:
+        """The current window's count without adding to it; None when no window is open."""
+
+
+class MemoryRateCounter(RateCounter):
+    """Per-process fixed windows. Atomic without a lock: no await between read and write."""
+
+    __slots__ = ("_hits_since_sweep", "_windows")
+    _SWEEP_EVERY: Final = 10_000
+
+    def __init__(self) -> None:
+        self._windows: dict[str, tuple[int, float]] = {}
+        self._hits_since_sweep = 0
+
+    async def hit(self, key: str, window_seconds: int) -> Hit:
+        return self.hit_now(key, window_seconds)
+
+    def hit_now(self, key: str, window_seconds: int) -> Hit:
+        now = time.monotonic()
+        count, ends_at = self._windows.get(key, (0, 0.0))
+        if ends_at <= now:
+            count, ends_at = 0, now + window_seconds
+        count += 1
+        self._windows[key] = (count, ends_at)
+        self._hits_since_sweep += 1
+        if self._hits_since_sweep >= self._SWEEP_EVERY:
+            self._sweep(now)
+        return Hit(hits=count, reset_after=ends_at - now)
+
+    async def peek(self, key: str) -> Hit | None:
+        return self.peek_now(key)
+
+    def peek_now(self, key: str) -> Hit | None:
+        now = time.monotonic()
+        count, ends_at = self._windows.get(key, (0, 0.0))
+        return Hit(hits=count, reset_after=ends_at - now) if ends_at > now else None
+
+    def _sweep(self, now: float) -> None:
+        """Forget ended windows, so memory follows active callers, not all callers ever."""
+        self._hits_since_sweep = 0
+        for key in [key for key, (_, ends_at) in self._windows.items() if ends_at <= now]:
+            del self._windows[key]

@@ -1,0 +1,3 @@
+"""No input: every caller gets the same key set."""
+
+__all__: tuple[str, ...] = ()

@@ -1,0 +1,3 @@
+"""No SQL: the keys come from the settings (JWT_PRIVATE_KEY, JWT_PREVIOUS_PUBLIC_KEYS)."""
+
+__all__: tuple[str, ...] = ()

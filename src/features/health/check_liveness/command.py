@@ -1,0 +1,3 @@
+"""No input: liveness touches no dependency: the route answers from memory."""
+
+__all__: tuple[str, ...] = ()

@@ -1,0 +1,124 @@
+"""The pool's failure modes become 503s; the transaction dependency is all-or-nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import asyncpg
+import httpx
+
+from src.app import create_app
+from src.core.data.database import Database, redact_dsn
+from src.core.settings import Settings
+from tests.support.http import running_app
+from tests.support.logs import LogSink
+from tests.support.probe_routes import PROBE_TABLE, probe_router
+from tests.support.problems import assert_problem
+
+
+async def test_an_exhausted_pool_answers_503_with_retry_after_instead_of_hanging(settings: Settings) -> None:
+    tight = settings.with_changes(db_pool_min_size=2, db_pool_max_size=2, db_acquire_timeout=0.3)
+    async with running_app(create_app(tight, features=[probe_router], jobs=())) as client:
+        holders = [asyncio.create_task(client.get("/api/v1/probe/hold", params={"seconds": 1.5})) for _ in range(2)]
+        await asyncio.sleep(0.3)  # let the two requests take both connections
+
+        started = time.monotonic()
+        blocked = await asyncio.wait_for(client.get("/api/v1/probe/select"), timeout=10)
+        waited = time.monotonic() - started
+        held = await asyncio.gather(*holders)
+
+    assert [response.status_code for response in held] == [200, 200]
+    assert blocked.status_code == 503
+    assert blocked.headers["retry-after"] == "2"
+    assert blocked.json()["code"] == "database_unavailable"
+    assert 0.3 <= waited < 1.0  # the acquire timeout, not the holders' 1.5 s
+
+
+async def test_the_transaction_commits_when_the_handler_succeeds(settings: Settings, database_url: str) -> None:
+    await _create_probe_table(database_url)
+    async with running_app(create_app(settings, features=[probe_router])) as client:
+        response = await client.post("/api/v1/probe/rows", json={"label": "kept"})
+
+    assert response.status_code == 201
+    assert await _labels(database_url) == ["kept"]
+
+
+async def test_the_transaction_rolls_back_when_the_handler_fails(settings: Settings, database_url: str) -> None:
+    await _create_probe_table(database_url)
+    async with running_app(create_app(settings, features=[probe_router])) as client:
+        response = await client.post("/api/v1/probe/rows", json={"label": "lost", "fail_after_insert": True})
+
+    assert response.status_code == 409
+    assert await _labels(database_url) == []
+
+
+async def test_text_postgresql_cannot_store_is_a_400_and_writes_nothing(
+    settings: Settings, database_url: str, logs: LogSink
+) -> None:
+    """The fallback for a field whose schema forgot to refuse NUL: not a 500."""
+    await _create_probe_table(database_url)
+    async with running_app(create_app(settings, features=[probe_router])) as client:
+        response = await client.post("/api/v1/probe/rows", json={"label": "before\u0000after"})
+
+    problem = assert_problem(response, 400, "validation_failed")
+    assert "NUL" in problem["detail"]
+    assert await _labels(database_url) == []
+    (logged,) = logs.events("text_not_storable")
+    assert logged["path"] == "/api/v1/probe/rows"
+    assert logs.events("unhandled_exception") == []
+
+
+async def test_concurrent_requests_share_the_pool_without_exceeding_it(settings: Settings) -> None:
+    async with running_app(create_app(settings, features=[probe_router])) as client:
+        responses: list[httpx.Response] = await asyncio.gather(
+            *(client.get("/api/v1/probe/hold", params={"seconds": 0.05}) for _ in range(20))
+        )
+
+    assert [response.status_code for response in responses] == [200] * 20
+
+
+def test_passwords_are_redacted_from_dsns() -> None:
+    assert redact_dsn("postgresql://app:s3cret@db:5432/app") == "postgresql://app:***@db:5432/app"
+    assert redact_dsn("postgresql://app@db/app") == "postgresql://app@db/app"
+
+
+async def _create_probe_table(dsn: str) -> None:
+    connection = await asyncpg.connect(dsn)
+    try:
+        await connection.execute(PROBE_TABLE)
+    finally:
+        await connection.close()
+
+
+async def _labels(dsn: str) -> list[str]:
+    connection = await asyncpg.connect(dsn)
+    try:
+        return [row["label"] for row in await connection.fetch("SELECT label FROM probe_rows ORDER BY id")]
+    finally:
+        await connection.close()
+
+
+async def test_connections_are_handed_out_first_come_first_served(database_url: str) -> None:
+    """Requests keep arriving while others wait: each gets its connection in the order it asked."""
+    pool = await asyncpg.create_pool(database_url, min_size=2, max_size=2)
+    database = Database(pool, acquire_timeout=10, release_timeout=5)
+    asked: list[int] = []
+    served: list[int] = []
+
+    async def request(number: int) -> None:
+        asked.append(number)
+        async with database.acquire() as connection:
+            served.append(number)
+            await connection.fetchval("SELECT 1")
+
+    try:
+        arrivals = []
+        for number in range(60):  # a new request at every turn of the loop, 2 connections to share
+            arrivals.append(asyncio.create_task(request(number)))
+            await asyncio.sleep(0)
+        await asyncio.gather(*arrivals)
+    finally:
+        await pool.close()
+
+    assert served == asked
