@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ast
 import importlib
 import inspect
 from pathlib import Path
+from typing import Final
 
 from litestar.handlers import HTTPRouteHandler
 from litestar.routes import HTTPRoute
@@ -39,25 +41,80 @@ def test_every_slice_router_is_reachable_from_the_app() -> None:
 
 
 def all_slice_directories() -> list[Path]:
-    return [path for path in FEATURES.glob("*/*") if path.is_dir() and path.name != "__pycache__"]
+    return sorted(path for path in FEATURES.glob("*/*") if path.is_dir() and path.name != "__pycache__")
 
 
-def test_every_slice_is_an_http_route_or_a_job() -> None:
+# The one shape of a slice (docs/adding-a-slice.md). A module with nothing to hold says
+# so in its docstring; a background slice has a command only when it takes input.
+HTTP_SLICE: Final = frozenset({"__init__.py", "router.py", "schema.py", "command.py", "handler.py", "queries.py"})
+BACKGROUND_SLICE: Final = frozenset({"__init__.py", "job.py", "handler.py", "queries.py"})
+
+
+def test_every_slice_has_the_shape_of_its_kind() -> None:
+    wrong = []
     for directory in all_slice_directories():
-        is_route = (directory / "router.py").exists()
-        is_job = (directory / "job.py").exists()
-        assert is_route != is_job, f"{directory} needs router.py (an HTTP use case) or job.py (a background one)"
-        if is_route:
-            assert (directory / "schema.py").exists(), f"{directory} is a route slice without schema.py"
+        modules = {path.name for path in directory.glob("*.py")}
+        if (directory / "router.py").exists():
+            expected, kind = HTTP_SLICE, "an HTTP slice"
+        elif (directory / "job.py").exists():
+            expected, kind = BACKGROUND_SLICE | ({"command.py"} & modules), "a background slice"
+        else:
+            wrong.append(f"{directory.relative_to(FEATURES)}: neither router.py (HTTP) nor job.py (background)")
+            continue
+        if modules != expected:
+            missing, extra = sorted(expected - modules), sorted(modules - expected)
+            wrong.append(f"{directory.relative_to(FEATURES)} is {kind}: missing {missing}, unexpected {extra}")
+    assert wrong == [], "see docs/adding-a-slice.md"
 
 
-def test_every_use_case_has_a_command_unless_it_has_no_input() -> None:
-    # The probes and the key set take no input at all: nothing to put in a command.
-    inputless = {"check_liveness", "check_startup", "get_jwks"}
+def test_modules_with_nothing_to_hold_say_why() -> None:
     for directory in all_slice_directories():
-        is_route = (directory / "router.py").exists()
-        if is_route and (directory / "handler.py").exists() and directory.name not in inputless:
-            assert (directory / "command.py").exists(), f"{directory} has a handler but no command.py"
+        for path in directory.glob("*.py"):
+            if path.name == "__init__.py":
+                continue
+            module = ast.parse(path.read_text())
+            has_code = any(not _is_docstring_or_all(node) for node in module.body)
+            assert has_code or ast.get_docstring(module), (
+                f"{path.relative_to(FEATURES)} is empty: say why in a docstring"
+            )
+
+
+def _is_docstring_or_all(node: ast.stmt) -> bool:
+    if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
+        return True
+    targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
+    return any(isinstance(target, ast.Name) and target.id == "__all__" for target in targets)
+
+
+def _imported_modules(path: Path) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+        elif isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+    return names
+
+
+def test_every_kernel_module_serves_the_kernel_or_two_features() -> None:
+    """Code that one feature alone uses lives in that feature (CONVENTIONS.md)."""
+    kernel = PROJECT_ROOT / "src" / "core"
+    users: dict[str, set[str]] = {}
+    for path in (PROJECT_ROOT / "src").rglob("*.py"):
+        parts = path.relative_to(PROJECT_ROOT).with_suffix("").parts
+        user = f"feature {parts[2]}" if parts[1] == "features" else "kernel" if parts[1] == "core" else "root"
+        for name in _imported_modules(path):
+            users.setdefault(name, set()).add(user)
+    lonely = []
+    for path in kernel.rglob("*.py"):
+        if path.name == "__init__.py":
+            continue
+        name = ".".join(path.relative_to(PROJECT_ROOT).with_suffix("").parts)
+        found = users.get(name, set())
+        if "kernel" not in found and "root" not in found and len(found) < 2:
+            lonely.append(f"{name}: used by {sorted(found) or 'nothing'}")
+    assert lonely == [], "move a module used by one feature into that feature"
 
 
 def test_every_job_is_registered() -> None:

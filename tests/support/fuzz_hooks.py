@@ -13,6 +13,11 @@ create and update operations would answer 400 before their body reached the data
 `FUZZ_WEBHOOK_RECEIVER` set, a valid URL keeps its generated path and query but points at
 that receiver (the fuzzed service itself, which `.ci/run` allows as a destination).
 
+Cursors. A cursor is opaque and MAC'd: any schema-valid string the server never issued is,
+by design, a 400. Every list takes its cursor in the kernel's `CURSOR_PARAMETER`, so a
+positive case's cursor is emptied (the first page) here, for every list at once: a new
+list needs no line in schemathesis.toml. Bad cursors are the pagination tests' job.
+
 Only positive cases are touched: a negative one creates nothing, and an edit makes the
 fuzzer judge a case again from its headers alone, which would turn a "missing
 Authorization" case into a positive one sent with the token.
@@ -27,6 +32,7 @@ from typing import Any, Final
 
 import schemathesis
 
+from src.core.data.pagination import CURSOR_PARAMETER
 from src.core.http.idempotency import IDEMPOTENCY_KEY_HEADER, KEY_MAX_LENGTH, KEY_PATTERN
 from src.core.security.outbound import URL_MAX_LENGTH, URL_PATTERN
 
@@ -58,11 +64,17 @@ def _at_receiver(case: schemathesis.Case[Any], receiver: str) -> None:
         body["url"] = _ORIGIN.sub(receiver.rstrip("/"), url, count=1)[:URL_MAX_LENGTH]
 
 
+def _first_page(case: schemathesis.Case[Any]) -> None:
+    if case.query and case.query.get(CURSOR_PARAMETER):
+        case.query[CURSOR_PARAMETER] = ""
+
+
 @schemathesis.hook
 def before_call(context: schemathesis.HookContext, case: schemathesis.Case[Any], kwargs: dict[str, Any]) -> None:
     del context, kwargs
     if case.meta is not None and not case.meta.generation.mode.is_positive:
         return
     _unique_key(case)
+    _first_page(case)
     if receiver := os.environ.get("FUZZ_WEBHOOK_RECEIVER"):
         _at_receiver(case, receiver)

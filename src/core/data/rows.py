@@ -9,18 +9,11 @@ ignored. Structs that nest (a view with its owner) map their columns by name by 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 import asyncpg
 import msgspec
 
-__all__ = ("from_row", "from_rows")
+__all__ = ("from_row",)
 
 
 def from_row[S: msgspec.Struct](struct: type[S], row: asyncpg.Record) -> S:
     return struct(*[row[name] for name in struct.__struct_fields__])
-
-
-def from_rows[S: msgspec.Struct](struct: type[S], rows: Iterable[asyncpg.Record]) -> list[S]:
-    names = struct.__struct_fields__
-    return [struct(*[row[name] for name in names]) for row in rows]

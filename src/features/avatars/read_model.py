@@ -2,8 +2,9 @@
 
 CQRS-lite, per the seed: the view is denormalised at read time in one query (the owner's
 display name joined, `likes_count` pre-aggregated by triggers, `liked_by_me` from one
-indexed lookup), so a page of 100 avatars is one query, not 101. Queries select the
-columns in `VIEW_COLUMNS` order so a row maps straight in (`avatar_view(row)`).
+indexed lookup), so a page of 100 avatars is one query, not 101. Every query that
+returns a view selects `VIEW_COLUMNS`, and `avatar_view(row)` maps them by name: a
+query's column order does not matter, and a missing column fails its slice's tests.
 
 Shared by this feature's slices only (the import contracts allow a feature's
 `read_model` and nothing else of a sibling slice).
@@ -26,10 +27,19 @@ __all__ = ("AvatarOwner", "AvatarView", "Color", "avatar_event", "avatar_view", 
 # What create and update accept (stored upper-cased).
 type Color = Annotated[str, Meta(pattern=rf"^#[0-9A-Fa-f]{{6}}{END}", description="#RRGGBB", examples=["#3A7BD5"])]
 
-# Documentation of the column order every view query selects.
+# The columns every view query selects (`liked_by_me` is
+# `EXISTS (SELECT 1 FROM avatar_likes l WHERE l.avatar_id = a.id AND l.user_id = <viewer>)`).
 VIEW_COLUMNS: Final = (
-    "a.id, a.name, a.color, a.owner_id, u.display_name, a.likes_count, liked_by_me, a.created_at, "
-    "a.updated_at, a.version"
+    "id",
+    "name",
+    "color",
+    "owner_id",
+    "display_name",
+    "likes_count",
+    "liked_by_me",
+    "created_at",
+    "updated_at",
+    "version",
 )
 
 
@@ -50,18 +60,18 @@ class AvatarView(msgspec.Struct, frozen=True):
 
 
 def avatar_view(row: asyncpg.Record) -> tuple[AvatarView, int]:
-    """The view and its version (for the ETag) from a row selected in VIEW_COLUMNS order."""
+    """The view and its version (for the ETag) from a row holding VIEW_COLUMNS."""
     view = AvatarView(
-        id=row[0],
-        name=row[1],
-        color=row[2],
-        owner=AvatarOwner(id=row[3], display_name=row[4]),
-        likes_count=row[5],
-        liked_by_me=row[6],
-        created_at=row[7],
-        updated_at=row[8],
+        id=row["id"],
+        name=row["name"],
+        color=row["color"],
+        owner=AvatarOwner(id=row["owner_id"], display_name=row["display_name"]),
+        likes_count=row["likes_count"],
+        liked_by_me=row["liked_by_me"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
     )
-    return view, row[9]
+    return view, row["version"]
 
 
 def etag_of(version: int) -> str:

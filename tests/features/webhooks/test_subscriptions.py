@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import re
 from typing import Any
 
+import asyncpg
 import httpx
 
+from src.features.webhooks.read_model import EVENT_TYPES
 from tests.support.accounts import new_account
 from tests.support.problems import assert_problem
 from tests.support.webhooks import ALL_EVENTS, WEBHOOKS, Receiver, subscribe
@@ -229,3 +232,20 @@ async def test_an_owner_has_at_most_20_webhooks_even_when_racing(client: httpx.A
             assert_problem(response, 409, "webhook_limit")
     listed = await client.get(f"{WEBHOOKS}?limit=100", headers=owner.headers)
     assert len(listed.json()["data"]) == 20
+
+
+async def test_the_database_accepts_exactly_the_declared_event_types(database_url: str) -> None:
+    """EVENT_TYPES is declared once (read_model.py); the migration's CHECK must say the same."""
+    connection = await asyncpg.connect(database_url)
+    try:
+        definitions = await connection.fetch(
+            "SELECT pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE conrelid = 'webhook_endpoints'::regclass AND contype = 'c'"
+        )
+    finally:
+        await connection.close()
+    checks = [row[0] for row in definitions if "events <@" in row[0]]
+    assert len(checks) == 1, definitions
+    allowed = set(re.findall(r"'([a-z.]+)'::text", checks[0]))
+    assert allowed == set(EVENT_TYPES)
+    assert list(EVENT_TYPES) == ALL_EVENTS
