@@ -32,6 +32,7 @@ __all__ = (
     "PostgresServer",
     "create_database",
     "drop_database",
+    "postgres_container",
     "postgres_server",
     "with_database",
 )
@@ -97,15 +98,26 @@ class EmbeddedServer:
         self._server.cleanup()
 
 
+# The image the compose file runs, so tests meet the same PostgreSQL as production.
+POSTGRES_IMAGE = "postgres:17-alpine"
+
+
+def postgres_container(**docker_client: Any) -> Any:
+    """The testcontainers PostgreSQL (not started). `testcontainers.postgres` is deprecated
+    since 4.15 (a DeprecationWarning, an error under filterwarnings=error): the module
+    lives in `testcontainers.community` now."""
+    from testcontainers.community.postgres import PostgresContainer
+
+    return PostgresContainer(POSTGRES_IMAGE, driver=None, docker_client_kw=docker_client or None)
+
+
 @contextlib.contextmanager
 def postgres_server() -> Iterator[PostgresServer]:
     if url := os.environ.get("TEST_DATABASE_URL"):
         yield PostgresServer(admin_dsn=url, kind="TEST_DATABASE_URL")
         return
     if _docker_answers():
-        from testcontainers.postgres import PostgresContainer
-
-        with PostgresContainer("postgres:17-alpine", driver=None) as container:
+        with postgres_container() as container:
             yield PostgresServer(admin_dsn=container.get_connection_url(), kind="testcontainers")
         return
     directory = Path(tempfile.mkdtemp(prefix="avatar-api-test-pg-"))
