@@ -21,6 +21,8 @@ import msgspec
 from src.core.data.embedded_postgres import EmbeddedPostgresUnavailable, start_embedded_postgres
 from src.core.data.migrations import MigrationError, apply_migrations, discover_migrations, pending_migrations
 from src.core.observability.logging import configure_logging, get_logger
+from src.core.runtime.server import serve
+from src.core.security.keys import SigningKeys
 from src.core.settings import Settings, SettingsError, load_settings
 
 __all__ = ("main",)
@@ -43,17 +45,6 @@ def _database_url(settings: Settings) -> str:
 MULTIPROCESS_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 
 
-# Granian's own records go through our root handler (JSON in production), not its format.
-_GRANIAN_LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "loggers": {
-        "_granian": {"handlers": [], "propagate": True},
-        "granian.access": {"handlers": [], "propagate": True},
-    },
-}
-
-
 def _prepare_metrics_directory(settings: Settings) -> None:
     """Prometheus multiprocess mode: every worker writes its samples to one directory, and a
     scrape answered by any worker aggregates them. It must be empty when workers start.
@@ -66,29 +57,13 @@ def _prepare_metrics_directory(settings: Settings) -> None:
 
 
 def _serve(settings: Settings, _: argparse.Namespace) -> int:
-    from granian import Granian  # noqa: PLC0415 - only this command needs the server
-    from granian.constants import Interfaces, Loops  # noqa: PLC0415
-
+    # What the workers would find out one by one, each with a traceback: checked once, here.
+    SigningKeys.from_settings(settings)  # the key parses (in development: it is made now)
     # Workers are separate processes that read their settings from the environment.
     os.environ["DATABASE_URL"] = _database_url(settings)
     if settings.workers > 1:
         _prepare_metrics_directory(settings)
-    server = Granian(
-        "src.app:app_from_env",
-        factory=True,
-        interface=Interfaces.ASGI,
-        address=settings.host,
-        port=settings.port,
-        workers=settings.workers,
-        loop=Loops.uvloop,
-        log_access=False,  # our own access log line carries the route and request id
-        log_dictconfig=_GRANIAN_LOGGING,
-        workers_kill_timeout=max(1, round(settings.shutdown_timeout)),
-        respawn_failed_workers=True,
-    )
-    log.info("serving", url=settings.public_url, docs=f"{settings.public_url}/docs", workers=settings.workers)
-    server.serve()
-    return 0
+    return serve(settings)
 
 
 async def _migrate(settings: Settings, dsn: str, *, check_only: bool) -> int:
@@ -99,6 +74,8 @@ async def _migrate(settings: Settings, dsn: str, *, check_only: bool) -> int:
             pending = await pending_migrations(connection, migrations)
             for migration in pending:
                 sys.stdout.write(f"pending: {migration.file_name}\n")
+            if not pending:
+                sys.stdout.write(f"up to date: {len(migrations)} migrations applied\n")
             return 1 if pending else 0
         applied = await apply_migrations(connection, migrations, lock_timeout=settings.migration_lock_timeout)
         log.info("migrations_done", applied=[migration.file_name for migration in applied], total=len(migrations))
@@ -123,8 +100,15 @@ def _openapi(settings: Settings, args: argparse.Namespace) -> int:
     document = openapi_document(settings)
     if args.output == "-":
         sys.stdout.buffer.write(document)
-    else:
-        Path(args.output).write_bytes(document)
+        return 0
+    path = Path(args.output)
+    unchanged = path.exists() and path.read_bytes() == document
+    path.write_bytes(document)
+    operations = sum(
+        1 for item in msgspec.json.decode(document)["paths"].values() for method in item if method != "parameters"
+    )
+    state = "unchanged" if unchanged else "updated"
+    sys.stdout.write(f"wrote {path} ({operations} operations, {len(document):,} bytes; {state})\n")
     return 0
 
 
@@ -151,6 +135,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging(settings)
     try:
         code: int = args.run(settings, args)
+    except SettingsError as exc:
+        sys.stderr.write(f"configuration error: {exc}\n")
+        return 2
     except (MigrationError, EmbeddedPostgresUnavailable) as exc:
         log.error("command_failed", command=args.command, error=str(exc))
         return 1

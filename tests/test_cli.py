@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
+import time
 from pathlib import Path
 
 import httpx
@@ -13,7 +15,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from src.cli import openapi_document
 from src.core.settings import PROJECT_ROOT
 from tests.conftest import base_settings
-from tests.support.server import API, clean_environment, serve
+from tests.support.server import API, clean_environment, free_port, serve
 
 
 def test_serve_with_no_configuration_runs_on_an_embedded_database_that_survives_restarts(tmp_path: Path) -> None:
@@ -49,17 +51,61 @@ def test_serve_uses_database_url_when_set(database_url: str) -> None:
 @pytest.mark.parametrize(
     ("variables", "message"),
     [
-        ({"PORT": "eighty"}, "configuration error: PORT is invalid: Expected `int`, got `str`\n"),
+        ({"PORT": "eighty"}, "configuration error: PORT='eighty' is invalid: Expected `int`, got `str`\n"),
         ({"APP_ENV": "production"}, "configuration error: DATABASE_URL is required when APP_ENV=production\n"),
+        (
+            {"JWT_PRIVATE_KEY": "not a key"},
+            "configuration error: JWT_PRIVATE_KEY is not a readable, unencrypted PEM private key\n",
+        ),
+        (
+            {"JWT_PRIVATE_KEY": "@/nonexistent/key.pem"},
+            (
+                "configuration error: JWT_PRIVATE_KEY points to /nonexistent/key.pem, which cannot be read "
+                "(No such file or directory)\n"
+            ),
+        ),
+        (
+            {"DATABASE_URL": "postgresql://app:secret@db:port/app"},
+            (
+                "configuration error: DATABASE_URL cannot be parsed as a URL; "
+                "expected postgresql://user:password@host:5432/database\n"
+            ),
+        ),
     ],
 )
 def test_bad_configuration_stops_with_one_line_naming_the_variable(variables: dict[str, str], message: str) -> None:
+    """Checked before Granian starts: no worker is spawned to find it out (and crash-loop)."""
     result = subprocess.run(  # noqa: S603
         [API, "serve"], env=clean_environment(**variables), capture_output=True, timeout=60, check=False
     )
 
     assert result.returncode == 2
     assert result.stderr.decode() == message
+    assert b"granian" not in result.stdout.lower()
+
+
+def test_a_worker_that_cannot_start_stops_the_whole_server_with_one_line_each(tmp_path: Path) -> None:
+    environment = clean_environment(
+        DATABASE_URL="postgresql://postgres@127.0.0.1:9/nowhere",
+        DB_STARTUP_TIMEOUT="1",
+        WORKERS="2",
+        DATA_DIR=str(tmp_path),
+        PORT=str(free_port()),
+    )
+    started = time.monotonic()
+    result = subprocess.run([API, "serve"], env=environment, capture_output=True, timeout=60, check=False)  # noqa: S603
+
+    assert result.returncode == 1
+    assert time.monotonic() - started < 30  # not respawned again and again
+    output = result.stdout + result.stderr
+    assert b"Traceback" not in output
+    lines = [msgspec.json.decode(raw) for raw in output.splitlines() if raw.startswith(b"{")]
+    errors = [line for line in lines if line["level"] == "error"]
+    assert {line["event"] for line in errors} == {"startup_failed", "server_stopped"}
+    assert 1 <= sum(line["event"] == "startup_failed" for line in errors) <= 2  # one per worker at most
+    assert all("exception" not in line for line in lines)
+    failed = next(line for line in errors if line["event"] == "startup_failed")
+    assert "DB_STARTUP_TIMEOUT" in failed["reason"]
 
 
 def test_migrate_check_reports_pending_and_migrate_applies_them(empty_database_url: str) -> None:
@@ -72,7 +118,10 @@ def test_migrate_check_reports_pending_and_migrate_applies_them(empty_database_u
     assert pending.returncode == 1
     assert b"pending: 0001_shared_functions.sql" in pending.stdout
     assert run("migrate").returncode == 0
-    assert run("migrate", "--check").returncode == 0
+    checked = run("migrate", "--check")
+    assert checked.returncode == 0
+    migrations = len(list((PROJECT_ROOT / "migrations").glob("*.sql")))
+    assert checked.stdout == f"up to date: {migrations} migrations applied\n".encode()
 
 
 def test_the_committed_openapi_snapshot_matches_the_code() -> None:
@@ -83,12 +132,22 @@ def test_the_committed_openapi_snapshot_matches_the_code() -> None:
     )
 
 
-def test_openapi_command_writes_the_document() -> None:
+def test_openapi_command_writes_the_document(tmp_path: Path) -> None:
     result = subprocess.run(  # noqa: S603
         [API, "openapi", "--output", "-"], env=clean_environment(), capture_output=True, timeout=60, check=True
     )
 
     assert msgspec.json.decode(result.stdout)["openapi"].startswith("3.1")
+    target = tmp_path / "openapi.json"
+
+    def write() -> str:
+        return subprocess.run(  # noqa: S603
+            [API, "openapi", "--output", str(target)], env=clean_environment(), capture_output=True, check=True
+        ).stdout.decode()
+
+    assert re.fullmatch(rf"wrote {target} \(\d+ operations, [\d,]+ bytes; updated\)\n", write())
+    assert target.read_bytes() == result.stdout
+    assert write().endswith("; unchanged)\n")
 
 
 def test_metrics_aggregate_every_worker(database_url: str, tmp_path: Path) -> None:

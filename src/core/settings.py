@@ -14,7 +14,8 @@ import re
 from collections.abc import Mapping
 from ipaddress import ip_network
 from pathlib import Path
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Any, Final, Literal, Self
+from urllib.parse import urlsplit
 
 import msgspec
 from msgspec import Meta
@@ -187,6 +188,23 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
         return msgspec.structs.replace(self, **changes)
 
 
+# Settings whose values may hold a secret: never echoed in an error.
+_SECRET_SETTINGS: Final = frozenset({"database_url", "redis_url", "jwt_private_key", "jwt_previous_public_keys"})
+_DATABASE_SCHEMES: Final = frozenset({"postgres", "postgresql"})
+_REDIS_SCHEMES: Final = frozenset({"redis", "rediss", "unix"})
+
+
+_CREDENTIALS: Final = re.compile(r"(://[^:/@]*:)[^@]*@")
+_SHOWN_MAX: Final = 60
+
+
+def _shown(raw: str) -> str:
+    """A bad value as an error may show it: a password pasted into the wrong variable is
+    masked, and a long value is cut."""
+    shown = _CREDENTIALS.sub(r"\1***@", raw)
+    return repr(shown if len(shown) <= _SHOWN_MAX else shown[:_SHOWN_MAX] + "...")
+
+
 def _env_name(field_name: str) -> str:
     return field_name.upper()
 
@@ -215,6 +233,7 @@ def _check_rules(settings: Settings) -> None:
         raise SettingsError("SESSION_MAX_AGE_SECONDS must not be shorter than REFRESH_TOKEN_TTL_SECONDS")
     _check_browser_rules(settings)
     _check_network_rules(settings)
+    _check_urls(settings)
     weak_hash = (
         settings.password_hash_memory_kib < OWASP_ARGON2_MEMORY_KIB
         or settings.password_hash_time_cost < OWASP_ARGON2_TIME_COST
@@ -247,6 +266,25 @@ def _check_network_rules(settings: Settings) -> None:
                 raise SettingsError(f"{variable} has {network!r}, which is not an address or CIDR") from None
 
 
+def _check_urls(settings: Settings) -> None:
+    """The shape of the service URLs, so a typo stops start-up here instead of in every
+    worker's first connection attempt. The values are not echoed: they hold passwords."""
+    for variable, url, schemes, example in (
+        ("DATABASE_URL", settings.database_url, _DATABASE_SCHEMES, "postgresql://user:password@host:5432/database"),
+        ("REDIS_URL", settings.redis_url, _REDIS_SCHEMES, "redis://host:6379/0"),
+    ):
+        if url is None:
+            continue
+        try:
+            parts = urlsplit(url)
+            parts.port  # noqa: B018 - parsing the port is the check (a non-number raises)
+        except ValueError:
+            raise SettingsError(f"{variable} cannot be parsed as a URL; expected {example}") from None
+        if parts.scheme not in schemes:
+            accepted = " or ".join(f"{scheme}://" for scheme in sorted(schemes))
+            raise SettingsError(f"{variable} does not start with {accepted}; expected {example}")
+
+
 def _check_production(settings: Settings) -> None:
     """What APP_ENV=production refuses: missing secrets and development conveniences."""
     if not settings.database_url:
@@ -275,9 +313,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         try:
             values[field.name] = _convert(field, raw.strip())
         except msgspec.ValidationError as exc:
-            # The value itself is not echoed: it may be a secret such as a database URL.
             reason = str(exc).split(" - at ", 1)[0]
-            raise SettingsError(f"{name} is invalid: {reason}") from None
+            if field.name in _SECRET_SETTINGS:  # never echoed: it may hold a password or a key
+                raise SettingsError(f"{name} is invalid: {reason}") from None
+            raise SettingsError(f"{name}={_shown(raw.strip())} is invalid: {reason}") from None
     settings = Settings(**values)
     _check_rules(settings)
     return settings

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from src.core.security.keys import SigningKeys, generate_private_key_pem
 from src.core.settings import Settings, SettingsError, load_settings
 
 PRODUCTION = {"APP_ENV": "production", "DATABASE_URL": "postgresql://db/app", "JWT_PRIVATE_KEY": "@/run/secrets/jwt"}
@@ -60,7 +61,7 @@ def test_a_bad_value_names_the_variable(variable: str, value: str, reason: str) 
     with pytest.raises(SettingsError) as error:
         load_settings({variable: value})
 
-    assert str(error.value) == f"{variable} is invalid: {reason}"
+    assert str(error.value) == f"{variable}={value!r} is invalid: {reason}"
 
 
 def test_the_bad_value_itself_is_not_echoed() -> None:
@@ -68,6 +69,48 @@ def test_the_bad_value_itself_is_not_echoed() -> None:
         load_settings({"DB_POOL_MAX_SIZE": "postgresql://user:hunter2@db/app"})
 
     assert "hunter2" not in str(error.value)
+    assert str(error.value).startswith("DB_POOL_MAX_SIZE='postgresql://user:***@db/app' is invalid")
+
+
+@pytest.mark.parametrize("variable", ["DATABASE_URL", "REDIS_URL", "JWT_PRIVATE_KEY", "JWT_PREVIOUS_PUBLIC_KEYS"])
+def test_secret_settings_are_never_echoed(variable: str) -> None:
+    keys = {"JWT_PRIVATE_KEY": generate_private_key_pem().decode()}
+    with pytest.raises(SettingsError) as error:
+        SigningKeys.from_settings(load_settings({**keys, variable: "hunter2:secret"}))
+
+    assert variable in str(error.value)
+    assert "hunter2" not in str(error.value)
+
+
+def test_a_long_bad_value_is_cut() -> None:
+    with pytest.raises(SettingsError) as error:
+        load_settings({"PORT": "9" * 500})
+
+    assert len(str(error.value)) < 150
+
+
+@pytest.mark.parametrize(
+    ("environment", "message"),
+    [
+        ({"DATABASE_URL": "mysql://db/app"}, "DATABASE_URL does not start with postgres:// or postgresql://;"),
+        ({"DATABASE_URL": "db.internal:5432"}, "DATABASE_URL does not start with postgres:// or postgresql://;"),
+        ({"DATABASE_URL": "postgresql://u:hunter2@db:port/app"}, "DATABASE_URL cannot be parsed as a URL"),
+        ({"REDIS_URL": "valkey:6379"}, "REDIS_URL does not start with redis:// or rediss:// or unix://;"),
+    ],
+)
+def test_service_urls_must_have_their_shape(environment: dict[str, str], message: str) -> None:
+    with pytest.raises(SettingsError) as error:
+        load_settings(environment)
+
+    assert str(error.value).startswith(message)
+    assert "hunter2" not in str(error.value)
+
+
+@pytest.mark.parametrize(
+    "url", ["postgresql://db/app", "postgres://user:pass@db:5432/app", "postgresql:///app?host=/run/postgresql"]
+)
+def test_usual_database_urls_are_accepted(url: str) -> None:
+    assert load_settings({"DATABASE_URL": url}).database_url == url
 
 
 def test_pool_bounds_must_be_ordered() -> None:
@@ -106,7 +149,7 @@ def test_cheap_password_hashes_are_for_tests_only() -> None:
         ({"CORS_ALLOW_ORIGINS": "https://app.example/path"}, "use scheme://host"),
         ({"TRUSTED_PROXIES": "10.0.0.0/8,not-a-network"}, "TRUSTED_PROXIES has 'not-a-network'"),
         ({"REFRESH_TOKEN_TTL_SECONDS": "9000", "SESSION_MAX_AGE_SECONDS": "600"}, "must not be shorter"),
-        ({"RATE_LIMIT_DEFAULT": "5/fortnight"}, "RATE_LIMIT_DEFAULT is invalid"),
+        ({"RATE_LIMIT_DEFAULT": "5/fortnight"}, "RATE_LIMIT_DEFAULT='5/fortnight' is invalid"),
         ({"OUTBOUND_ALLOWED_NETWORKS": "127.0.0.1,localhost"}, "OUTBOUND_ALLOWED_NETWORKS has 'localhost'"),
         ({"WEBHOOK_RETRY_SCHEDULE": "5s,soon"}, "WEBHOOK_RETRY_SCHEDULE"),
     ],

@@ -29,7 +29,15 @@ from structlog.typing import EventDict, FilteringBoundLogger, Processor, Wrapped
 from src.core.observability.request_context import current_request_id
 from src.core.settings import Settings
 
-__all__ = ("BinaryStream", "configure_logging", "get_logger", "log_request", "mask_email", "scrub_sensitive")
+__all__ = (
+    "BinaryStream",
+    "configure_logging",
+    "get_logger",
+    "log_request",
+    "mark_reported",
+    "mask_email",
+    "scrub_sensitive",
+)
 
 _LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING, "error": logging.ERROR}
 
@@ -111,6 +119,22 @@ class BinaryStream(Protocol):
     def flush(self) -> None: ...
 
 
+_failure_reported = False  # set once this process has said in one line why it cannot go on
+
+
+def mark_reported(exc: BaseException) -> BaseException:
+    """This process has logged, in one line, why it cannot start. What Granian then logs
+    about the same failure (Litestar's formatted traceback, the exception again) adds
+    nothing but a screenful, so its error records are dropped from here on."""
+    global _failure_reported  # noqa: PLW0603 - process-wide, like the logging configuration itself
+    _failure_reported = True
+    return exc
+
+
+def _not_reported_again(record: logging.LogRecord) -> bool:
+    return not (_failure_reported and record.name == "_granian" and record.levelno >= logging.ERROR)
+
+
 class _BytesHandler(logging.Handler):
     """Writes formatted standard-library records to the same byte stream as structlog."""
 
@@ -186,6 +210,7 @@ def configure_logging(settings: Settings, *, stream: BinaryStream | None = None)
     )
     handler = _BytesHandler(out)
     handler.setFormatter(formatter)
+    handler.addFilter(_not_reported_again)
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

@@ -20,14 +20,15 @@ import asyncpg
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_exponential
 
 from src.core.data.database import DATABASE_UNAVAILABLE_ERRORS, Connection, Database, create_pool, redact_dsn
-from src.core.data.migrations import Migration, apply_migrations, discover_migrations
+from src.core.data.migrations import Migration, MigrationError, apply_migrations, discover_migrations
 from src.core.data.pagination import CursorCodec
-from src.core.observability.logging import get_logger
+from src.core.observability.logging import get_logger, mark_reported
 from src.core.observability.metrics import forget_dead_workers, record_pool
 from src.core.runtime.background import BackgroundTasks
 from src.core.runtime.http_client import create_http_client
 from src.core.runtime.jobs import JobContext, JobRunner, PeriodicJob
 from src.core.runtime.rate_counters import MemoryRateCounter, RateCounter
+from src.core.runtime.server import report_failed_start
 from src.core.security.keys import SigningKeys
 from src.core.security.outbound import OutboundGuard, Resolve
 from src.core.security.passwords import PasswordHasher
@@ -146,6 +147,79 @@ async def _record_pool_every(database: Database, seconds: float) -> None:
         await asyncio.sleep(seconds)
 
 
+async def _start(
+    settings: Settings, jobs: Sequence[PeriodicJob], resolve: Resolve | None, stack: AsyncExitStack
+) -> Resources:
+    if not settings.database_url:
+        raise SettingsError("DATABASE_URL is not set (`api serve` sets it when it starts the embedded database)")
+    dsn = settings.database_url
+    migrations = discover_migrations(settings.migrations_dir)
+    # Reading key files is blocking work: keep it off the loop.
+    keys = await asyncio.to_thread(SigningKeys.from_settings, settings)
+    passwords = PasswordHasher(settings)
+    await _prepare_database(settings, dsn, migrations)
+    half_grace = settings.shutdown_timeout / 2
+    database = Database(
+        await create_pool(settings, dsn),
+        acquire_timeout=settings.db_acquire_timeout,
+        release_timeout=settings.db_command_timeout,
+    )
+    stack.push_async_callback(database.close, half_grace)
+    outbound = OutboundGuard(
+        allow_http=settings.webhook_allow_http,
+        allowed_networks=settings.outbound_allowed_networks,
+        resolve=resolve,
+        timeout=settings.http_client_connect_timeout,
+    )
+    http = create_http_client(settings, outbound)
+    stack.push_async_callback(http.close)
+    redis: Redis | None = None
+    rate_counter: RateCounter = MemoryRateCounter()
+    if settings.redis_url:
+        from src.core.runtime.redis import RedisRateCounter, create_redis  # noqa: PLC0415 - only with REDIS_URL
+
+        redis = create_redis(settings, settings.redis_url)
+        stack.push_async_callback(redis.aclose)
+        rate_counter = RedisRateCounter(redis, key_prefix=settings.redis_key_prefix, fallback=MemoryRateCounter())
+    tasks = BackgroundTasks()
+    stack.push_async_callback(tasks.shutdown, half_grace)
+    forget_dead_workers()
+    tasks.spawn(_record_pool_every(database, _POOL_METRICS_INTERVAL), name="pool-metrics")
+    context = JobContext(settings=settings, database=database, http=http, outbound=outbound)
+    JobRunner(jobs, context, dsn).start(tasks.spawn)
+    return Resources(
+        settings=settings,
+        database=database,
+        http=http,
+        tasks=tasks,
+        migrations=migrations,
+        redis=redis,
+        rate_counter=rate_counter,
+        keys=keys,
+        passwords=passwords,
+        outbound=outbound,
+    )
+
+
+def _failed_start(settings: Settings, exc: Exception) -> None:
+    """One line that says why; under `api serve`, the whole server then stops (core.runtime.server).
+    Failures an operator fixes (configuration, an unreachable database, migrations) need no
+    traceback; anything else is a bug, and its traceback is logged."""
+    if isinstance(exc, (SettingsError, MigrationError)):
+        log.error("startup_failed", reason=str(exc))
+    elif isinstance(exc, _RETRYABLE_CONNECT_ERRORS):
+        log.error(
+            "startup_failed",
+            reason=f"the database did not accept connections within DB_STARTUP_TIMEOUT "
+            f"({settings.db_startup_timeout:g} s): {type(exc).__name__}: {exc}",
+            database=redact_dsn(settings.database_url or ""),
+        )
+    else:
+        log.error("startup_failed", reason=f"{type(exc).__name__}: {exc}", exc_info=exc)
+    mark_reported(exc)
+    report_failed_start()
+
+
 def build_lifespan(
     settings: Settings, jobs: Sequence[PeriodicJob] = (), resolve: Resolve | None = None
 ) -> Callable[[HasState], AbstractAsyncContextManager[None]]:
@@ -153,64 +227,20 @@ def build_lifespan(
 
     @asynccontextmanager
     async def lifespan(app: HasState) -> AsyncIterator[None]:
-        if not settings.database_url:
-            raise SettingsError("DATABASE_URL is not set (`api serve` sets it when it starts the embedded database)")
-        dsn = settings.database_url
-        migrations = discover_migrations(settings.migrations_dir)
-        # Reading key files is blocking work: keep it off the loop.
-        keys = await asyncio.to_thread(SigningKeys.from_settings, settings)
-        passwords = PasswordHasher(settings)
-        await _prepare_database(settings, dsn, migrations)
-        half_grace = settings.shutdown_timeout / 2
-        # Callbacks run last-in first-out: tasks stop before the client and pool they use.
+        # Callbacks run last-in first-out: tasks stop before the client and pool they use,
+        # and whatever start-up opened before it failed is closed again.
         async with AsyncExitStack() as stack:
-            database = Database(
-                await create_pool(settings, dsn),
-                acquire_timeout=settings.db_acquire_timeout,
-                release_timeout=settings.db_command_timeout,
-            )
-            stack.push_async_callback(database.close, half_grace)
-            outbound = OutboundGuard(
-                allow_http=settings.webhook_allow_http,
-                allowed_networks=settings.outbound_allowed_networks,
-                resolve=resolve,
-                timeout=settings.http_client_connect_timeout,
-            )
-            http = create_http_client(settings, outbound)
-            stack.push_async_callback(http.close)
-            redis: Redis | None = None
-            rate_counter: RateCounter = MemoryRateCounter()
-            if settings.redis_url:
-                from src.core.runtime.redis import RedisRateCounter, create_redis  # noqa: PLC0415 - only with REDIS_URL
-
-                redis = create_redis(settings, settings.redis_url)
-                stack.push_async_callback(redis.aclose)
-                rate_counter = RedisRateCounter(
-                    redis, key_prefix=settings.redis_key_prefix, fallback=MemoryRateCounter()
-                )
-            tasks = BackgroundTasks()
-            stack.push_async_callback(tasks.shutdown, half_grace)
-            forget_dead_workers()
-            tasks.spawn(_record_pool_every(database, _POOL_METRICS_INTERVAL), name="pool-metrics")
-            context = JobContext(settings=settings, database=database, http=http, outbound=outbound)
-            JobRunner(jobs, context, dsn).start(tasks.spawn)
-            app.state[_STATE_KEY] = Resources(
-                settings=settings,
-                database=database,
-                http=http,
-                tasks=tasks,
-                migrations=migrations,
-                redis=redis,
-                rate_counter=rate_counter,
-                keys=keys,
-                passwords=passwords,
-                outbound=outbound,
-            )
+            try:
+                resources = await _start(settings, jobs, resolve, stack)
+            except Exception as exc:
+                _failed_start(settings, exc)
+                raise
+            app.state[_STATE_KEY] = resources
             stack.callback(app.state.pop, _STATE_KEY, None)
             log.info(
                 "startup_complete",
-                database=redact_dsn(dsn),
-                migrations=len(migrations),
+                database=redact_dsn(settings.database_url or ""),
+                migrations=len(resources.migrations),
                 docs=f"{settings.public_url}/docs",
             )
             yield
