@@ -34,18 +34,50 @@ def _pointer(path: str, message: str) -> str:
     return "#" + "".join("/" + part.replace("~", "~0").replace("/", "~1") for part in parts)
 
 
-def _field_error(exc: msgspec.ValidationError) -> FieldError:
+def _field_error(exc: msgspec.ValidationError, *, within: str = "") -> FieldError:
     message, _, path = str(exc).partition(_AT_PATH)
-    return FieldError(pointer=_pointer(path.rstrip("`"), message), detail=message)
+    path = path.rstrip("`")
+    if within:  # a path inside one field's value: `$[0].name` in `items` is `$.items[0].name`
+        path = f"$.{within}{path.removeprefix('$')}" if path else f"$.{within}"
+    return FieldError(pointer=_pointer(path, message), detail=message)
+
+
+def _every_field_error(body: bytes, body_type: Any, first: msgspec.ValidationError) -> tuple[FieldError, ...]:
+    """msgspec stops at the first bad field; a client fixing a form wants them all. Only on
+    the error path, each field of the body's Struct is decoded again on its own."""
+    info = msgspec.inspect.type_info(body_type)
+    raw = msgspec.json.decode(body)
+    if not isinstance(info, msgspec.inspect.StructType) or not isinstance(raw, dict):
+        return (_field_error(first),)
+    errors: list[FieldError] = []
+    for field in msgspec.structs.fields(body_type):
+        name = field.encode_name
+        if name not in raw:
+            if field.required:
+                detail = f"Object missing required field `{name}`"
+                errors.append(FieldError(pointer=_pointer("", detail), detail=detail))
+            continue
+        try:
+            msgspec.json.decode(msgspec.json.encode(raw[name]), type=field.type, strict=True)
+        except msgspec.ValidationError as exc:
+            errors.append(_field_error(exc, within=name))
+    if info.forbid_unknown_fields:
+        known = {field.encode_name for field in info.fields}
+        for name in raw:
+            if name not in known:
+                detail = f"Object contains unknown field `{name}`"
+                errors.append(FieldError(pointer=_pointer("", detail), detail=detail))
+    return tuple(errors) or (_field_error(first),)
 
 
 class _BodyCheck:
     """One route's step: its body type's strict decoder."""
 
-    __slots__ = ("_decoder", "_required")
+    __slots__ = ("_body_type", "_decoder", "_required")
 
-    def __init__(self, decoder: msgspec.json.Decoder[Any], *, required: bool) -> None:
-        self._decoder = decoder
+    def __init__(self, body_type: Any, *, required: bool) -> None:
+        self._body_type = body_type
+        self._decoder = msgspec.json.Decoder(body_type, strict=True)
         self._required = required
 
     async def __call__(self, request: Request[Any, Any, Any]) -> None:
@@ -62,8 +94,9 @@ class _BodyCheck:
         try:
             self._decoder.decode(body)
         except msgspec.ValidationError as exc:
-            error = _field_error(exc)
-            raise InvalidInput(error.detail, errors=(error,)) from None
+            errors = _every_field_error(body, self._body_type, exc)
+            detail = errors[0].detail if len(errors) == 1 else "The body has invalid values; see errors."
+            raise InvalidInput(detail, errors=errors) from None
         except msgspec.DecodeError as exc:
             raise InvalidInput(f"The body is not valid JSON: {exc}", code="malformed_json") from None
 
@@ -79,4 +112,4 @@ class StrictJsonBodies:
             return None
         if field.kwarg_definition.media_type not in {"application/json", None}:
             return None
-        return _BodyCheck(msgspec.json.Decoder(field.annotation, strict=True), required=not field.is_optional)
+        return _BodyCheck(field.annotation, required=not field.is_optional)

@@ -65,6 +65,22 @@ async def test_body_is_decoded_strictly_with_a_pointer_to_the_field(
     assert body["errors"] == [{"pointer": pointer, "detail": detail, "location": "body"}]
 
 
+async def test_every_bad_field_is_reported_not_only_the_first(probe_client: httpx.AsyncClient) -> None:
+    response = await probe_client.post(
+        "/api/v1/probe/echo", json={"name": "", "tags": ["ok", 7], "role": "admin", "level": 3}
+    )
+
+    body = assert_problem(response, 400, "validation_failed")
+    assert body["detail"] == "The body has invalid values; see errors."
+    assert body["errors"] == [
+        {"pointer": "#/name", "detail": "Expected `str` of length >= 1", "location": "body"},
+        {"pointer": "#/count", "detail": "Object missing required field `count`", "location": "body"},
+        {"pointer": "#/tags/1", "detail": "Expected `str`, got `int`", "location": "body"},
+        {"pointer": "#/role", "detail": "Object contains unknown field `role`", "location": "body"},
+        {"pointer": "#/level", "detail": "Object contains unknown field `level`", "location": "body"},
+    ]
+
+
 async def test_valid_body_reaches_the_handler(probe_client: httpx.AsyncClient) -> None:
     response = await probe_client.post("/api/v1/probe/echo", json={"name": "ab", "count": 2, "tags": ["x"]})
 
