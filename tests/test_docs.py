@@ -1,13 +1,17 @@
-"""The README and .env.example stay true to the settings the code reads."""
+"""The README and .env.example stay true: the settings the code reads, the commands they show."""
 
 from __future__ import annotations
 
 import re
+import subprocess
+from pathlib import Path
 
 import msgspec
 import pytest
 
+from src.core.data.migrations import discover_migrations
 from src.core.settings import PROJECT_ROOT, Settings
+from tests.support.server import clean_environment, serve
 
 VARIABLES = [field.name.upper() for field in msgspec.structs.fields(Settings)]
 
@@ -41,3 +45,42 @@ def test_the_readme_documents_no_setting_that_does_not_exist() -> None:
 def test_documents_linked_from_the_readme_exist(link: str) -> None:
     assert link in (PROJECT_ROOT / "README.md").read_text()
     assert (PROJECT_ROOT / link).exists()
+
+
+def _readme_block(heading: str) -> str:
+    readme = (PROJECT_ROOT / "README.md").read_text()
+    section = readme.split(f"## {heading}", 1)[1]
+    block = re.search(r"```sh\n(.*?)```", section, flags=re.DOTALL)
+    assert block is not None, f"no sh block under {heading!r}"
+    return block.group(1)
+
+
+def test_the_quickstart_runs_as_written(database_url: str, tmp_path: Path) -> None:
+    """The README's curl walk-through, line for line, against a served copy."""
+    script = _readme_block("Quickstart")
+    assert script.startswith("API=http://127.0.0.1:8000/api/v1\n")
+    with serve(clean_environment(DATABASE_URL=database_url, DATA_DIR=str(tmp_path / "data"))) as served:
+        served.wait_for_event("startup_complete")
+        result = subprocess.run(  # noqa: S603 - the README's own commands
+            ["bash", "-euo", "pipefail", "-c", script.replace("http://127.0.0.1:8000", served.url, 1)],  # noqa: S607
+            cwd=tmp_path,
+            capture_output=True,
+            timeout=60,
+            check=False,
+        )
+        assert served.stop() == 0
+
+    assert result.returncode == 0, result.stderr.decode()
+    lines = result.stdout.decode().splitlines()
+    signed_up = msgspec.json.decode(lines[0])
+    assert signed_up["email"] == "ada@example.com"
+    assert lines[1:] == ["Ada Lovelace", "204", "1"]
+    assert (tmp_path / "ada.svg").read_text().startswith("<svg")
+
+
+def test_the_sample_startup_line_is_what_serve_logs() -> None:
+    readme = (PROJECT_ROOT / "README.md").read_text()
+    line = next(line for line in readme.splitlines() if "startup_complete" in line and "[info" in line)
+    migrations = len(discover_migrations(PROJECT_ROOT / "migrations"))
+    assert f"migrations={migrations}" in line
+    assert "docs=http://127.0.0.1:8000/docs" in line
