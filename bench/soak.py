@@ -22,7 +22,7 @@ It fails (exit 1) unless:
 - nothing leaks: with the load generator's connections closed, the service's open file
   descriptors are within 8 of those after warm-up, and the service never holds more database connections than its pool
   maximum plus the job runner's listener.
-Output: a summary, and `bench/results/soak.json`.
+Output: a summary, and `bench/results/soak.json` (or `--output`).
 """
 
 from __future__ import annotations
@@ -325,6 +325,12 @@ def main() -> int:
     parser.add_argument(
         "--rate", type=float, help="requests/s to offer instead: two builds compared at one load on a noisy machine"
     )
+    parser.add_argument(
+        "--output",
+        type=Path,
+        default=RESULTS / "soak.json",
+        help="where the report goes (CI's short run writes elsewhere: the committed one is the 10-minute run)",
+    )
     args = parser.parse_args()
     os.sched_setaffinity(0, {int(LOAD_CORE)})
     work = Path(tempfile.mkdtemp(prefix="avatar-soak-"))
@@ -356,8 +362,8 @@ def main() -> int:
     finally:
         database.cleanup()
     report = {"date": datetime.now(UTC).isoformat(timespec="seconds"), **report}
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "soak.json").write_text(json.dumps(report, indent=2) + "\n")
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(report, indent=2) + "\n")
     print(json.dumps(report, indent=2))
     failed = [name for name, passed in report["checks"].items() if not passed]  # type: ignore[union-attr]
     if failed:
