@@ -132,3 +132,16 @@ def test_slice_folders_are_named_verb_noun() -> None:
         verb, _, noun = directory.name.partition("_")
         assert verb, f"{directory.name}: name slices verb_noun, e.g. create_avatar"
         assert noun, f"{directory.name}: name slices verb_noun, e.g. create_avatar"
+
+
+def test_jobs_read_their_settings_through_typed_callables() -> None:
+    """A job names its interval and switch as `lambda settings: settings.x` (mypy checks
+    the attribute), not as a string looked up at run time."""
+    settings = base_settings(webhook_poll_seconds=1.5, webhook_dispatcher_enabled=False)
+    polling = [job for job in JOBS if callable(job.interval_seconds)]
+    assert polling, "the webhook jobs poll at WEBHOOK_POLL_SECONDS"
+    for job in polling:
+        assert job.interval(settings) == 1.5
+        assert not job.runs_with(settings)
+    fixed = [job for job in JOBS if not callable(job.interval_seconds)]
+    assert all(job.interval(settings) == job.interval_seconds and job.runs_with(settings) for job in fixed)
