@@ -42,11 +42,18 @@ def _field_error(exc: msgspec.ValidationError, *, within: str = "") -> FieldErro
     return FieldError(pointer=_pointer(path, message), detail=message)
 
 
+def _malformed(exc: msgspec.DecodeError) -> InvalidInput:
+    return InvalidInput(f"The body is not valid JSON: {exc}", code="malformed_json")
+
+
 def _every_field_error(body: bytes, body_type: Any, first: msgspec.ValidationError) -> tuple[FieldError, ...]:
     """msgspec stops at the first bad field; a client fixing a form wants them all. Only on
     the error path, each field of the body's Struct is decoded again on its own."""
     info = msgspec.inspect.type_info(body_type)
-    raw = msgspec.json.decode(body)
+    try:
+        raw = msgspec.json.decode(body)
+    except msgspec.DecodeError as exc:  # the typed decoder stopped before the syntax error
+        raise _malformed(exc) from None
     if not isinstance(info, msgspec.inspect.StructType) or not isinstance(raw, dict):
         return (_field_error(first),)
     errors: list[FieldError] = []
@@ -98,7 +105,7 @@ class _BodyCheck:
             detail = errors[0].detail if len(errors) == 1 else "The body has invalid values; see errors."
             raise InvalidInput(detail, errors=errors) from None
         except msgspec.DecodeError as exc:
-            raise InvalidInput(f"The body is not valid JSON: {exc}", code="malformed_json") from None
+            raise _malformed(exc) from None
 
 
 class StrictJsonBodies:

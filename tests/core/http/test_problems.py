@@ -88,9 +88,11 @@ async def test_valid_body_reaches_the_handler(probe_client: httpx.AsyncClient) -
     assert response.json() == {"name": "ab", "count": 2, "tags": ["x"]}
 
 
-async def test_malformed_json_is_a_400(probe_client: httpx.AsyncClient) -> None:
+@pytest.mark.parametrize("content", [b"{not json", b"0 x", b'{"name": "ab"} trailing', b"[1, 2"])
+async def test_malformed_json_is_a_400(probe_client: httpx.AsyncClient, content: bytes) -> None:
+    """Also where the typed decoder fails first on a value, before the syntax error (`0 x`)."""
     response = await probe_client.post(
-        "/api/v1/probe/echo", content=b"{not json", headers={"content-type": "application/json"}
+        "/api/v1/probe/echo", content=content, headers={"content-type": "application/json"}
     )
 
     assert_problem(response, 400, "malformed_json")
