@@ -27,6 +27,7 @@ from src.core.http.dependencies import KERNEL_DEPENDENCIES, resolve_one_at_a_tim
 from src.core.http.edge import EdgeMiddleware
 from src.core.http.idempotency import EXPIRE_IDEMPOTENCY_KEYS
 from src.core.http.metrics_endpoint import metrics_route
+from src.core.http.parameters import StrictQueryParameters
 from src.core.http.problems import problem_handlers
 from src.core.http.rate_limit import DEFAULT_POLICY, RateLimits
 from src.core.http.read_retry import ReadRetryMiddleware
@@ -130,9 +131,10 @@ def create_app(
     resolve: Resolve | None = None,
 ) -> Litestar:
     # In this order: a request over its limit is refused before its token is verified, and
-    # the body is read only for a caller who may send it.
+    # the query and the body are looked at only for a caller who may send them.
     rate_limits = [_rate_limits(settings)] if settings.rate_limit_enabled else []
-    checks = RouteChecks(*rate_limits, AuthGate(), StrictJsonBodies())
+    query = StrictQueryParameters()
+    checks = RouteChecks(*rate_limits, AuthGate(), query, StrictJsonBodies())
     app = Litestar(
         route_handlers=[
             *operations,
@@ -154,6 +156,7 @@ def create_app(
     )
     fix_options_allow_headers(app)
     resolve_one_at_a_time(app)
+    query.learn(app)
     # Wrap Litestar's whole handler, not single routes: route middleware never sees
     # requests that match no route, and those need a request id, headers and a log line.
     app.asgi_handler = EdgeMiddleware(

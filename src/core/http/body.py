@@ -23,6 +23,7 @@ __all__ = ("StrictJsonBodies",)
 
 _JSON_MEDIA_TYPE: Final = re.compile(r"application/(?:[\w.-]+\+)?json")
 _AT_PATH: Final = " - at `"
+_UTF8: Final = frozenset({"utf-8", "utf8"})
 _NAMED_FIELD: Final = re.compile(r"(?:unknown|missing required) field `([^`]+)`")
 
 
@@ -93,11 +94,20 @@ class _BodyCheck:
             if self._required:
                 raise InvalidInput("This endpoint needs a JSON request body.", code="body_required")
             return
-        media_type = request.content_type[0]
+        media_type, options = request.content_type
         if not _JSON_MEDIA_TYPE.fullmatch(media_type):
             raise UnsupportedMediaType(
                 f"Send the body as application/json, not {media_type or 'without a Content-Type'}."
             )
+        charset = options.get("charset", "utf-8").strip('"').lower()
+        if charset not in _UTF8:  # JSON is UTF-8 (RFC 8259 section 8.1); nothing else is decoded
+            raise UnsupportedMediaType(f"Send the body as UTF-8, not {charset[:40]}.")
+        try:
+            # Validated whole, first: msgspec checks the UTF-8 of string values only (a bad
+            # byte there raised UnicodeDecodeError, a 500), not of keys or of what it skips.
+            body.decode()
+        except UnicodeDecodeError as exc:
+            raise InvalidInput(f"The body is not valid UTF-8 (byte {exc.start}).", code="malformed_json") from None
         try:
             self._decoder.decode(body)
         except msgspec.ValidationError as exc:
