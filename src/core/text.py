@@ -25,6 +25,7 @@ __all__ = (
     "END",
     "NAME_PATTERN",
     "TEXT_PATTERN",
+    "CurrentPassword",
     "EmailAddress",
     "Name",
     "Password",
@@ -78,6 +79,10 @@ type Password = Annotated[
         examples=["correct horse battery staple"],
     ),
 ]
+
+
+# A password the account already has: checked, not judged (it may predate today's rules).
+type CurrentPassword = Annotated[str, Meta(min_length=1, max_length=1024, examples=["correct horse battery staple"])]
 
 
 def tidy(value: str) -> str:

@@ -10,7 +10,7 @@ import httpx
 
 from src.core.ids import new_id
 
-__all__ = ("Account", "bearer", "log_in", "new_account", "new_accounts", "sign_up", "unique_email")
+__all__ = ("Account", "bearer", "delete_account", "log_in", "new_account", "new_accounts", "sign_up", "unique_email")
 
 PASSWORD = "correct horse battery staple"
 
@@ -49,6 +49,12 @@ async def sign_up(
 
 async def log_in(client: httpx.AsyncClient, email: str, password: str = PASSWORD, **headers: str) -> httpx.Response:
     return await client.post("/api/v1/auth/login", json={"email": email, "password": password}, headers=headers)
+
+
+async def delete_account(client: httpx.AsyncClient, account: Account, password: str | None = None) -> httpx.Response:
+    """DELETE /users/me, which asks for the current password again."""
+    body = {"current_password": account.password if password is None else password}
+    return await client.request("DELETE", "/api/v1/users/me", json=body, headers=account.headers)
 
 
 async def new_account(client: httpx.AsyncClient, *, password: str = PASSWORD, display_name: str = "Ada") -> Account:

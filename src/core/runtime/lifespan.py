@@ -27,7 +27,8 @@ from src.core.observability.metrics import forget_dead_workers, record_pool
 from src.core.runtime.background import BackgroundTasks
 from src.core.runtime.http_client import create_http_client
 from src.core.runtime.jobs import JobContext, JobRunner, PeriodicJob
-from src.core.runtime.rate_counters import MemoryRateCounter, RateCounter
+from src.core.runtime.password_checks import PasswordChecks
+from src.core.runtime.rate_counters import MemoryRateCounter, RateCounter, RatePolicy
 from src.core.runtime.server import report_failed_start
 from src.core.security.keys import SigningKeys
 from src.core.security.outbound import OutboundGuard, Resolve
@@ -57,6 +58,7 @@ class Resources:
         "keys",
         "migrations",
         "outbound",
+        "password_checks",
         "passwords",
         "rate_counter",
         "redis",
@@ -89,6 +91,9 @@ class Resources:
         self.keys = keys
         self.tokens = TokenService(keys, settings)
         self.passwords = passwords
+        self.password_checks = PasswordChecks(
+            rate_counter, RatePolicy.parse("password-checks", settings.login_failures_per_account)
+        )
         self.outbound = outbound
         self.cursors = CursorCodec(keys.derive("pagination-cursor"))
 

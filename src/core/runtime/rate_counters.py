@@ -49,8 +49,12 @@ class RateCounter(ABC):
         """Count one more in `key`'s current window."""
 
     @abstractmethod
-    async def peek(self, key: str) -> Hit | None:
-        """The current window's count without adding to it; None when no window is open."""
+    async def give_back(self, key: str) -> None:
+        """Undo one hit of `key`'s current window (a reservation that was not used up).
+
+        Counting first and giving back after is how a budget holds under concurrency:
+        `hit` reserves atomically, so N concurrent callers can never all see room for one
+        more (a read, then a later increment, let them)."""
 
 
 class MemoryRateCounter(RateCounter):
@@ -78,13 +82,13 @@ class MemoryRateCounter(RateCounter):
             self._sweep(now)
         return Hit(hits=count, reset_after=ends_at - now)
 
-    async def peek(self, key: str) -> Hit | None:
-        return self.peek_now(key)
+    async def give_back(self, key: str) -> None:
+        self.give_back_now(key)
 
-    def peek_now(self, key: str) -> Hit | None:
-        now = time.monotonic()
+    def give_back_now(self, key: str) -> None:
         count, ends_at = self._windows.get(key, (0, 0.0))
-        return Hit(hits=count, reset_after=ends_at - now) if ends_at > now else None
+        if count > 0 and ends_at > time.monotonic():
+            self._windows[key] = (count - 1, ends_at)
 
     def _sweep(self, now: float) -> None:
         """Forget ended windows, so memory follows active callers, not all callers ever."""

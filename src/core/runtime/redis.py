@@ -32,6 +32,15 @@ return {count, ttl}
 """
 
 
+# Atomic too: a window that has ended (the key expired) has nothing to give back.
+_GIVE_BACK_SCRIPT: Final = """
+if redis.call('GET', KEYS[1]) and tonumber(redis.call('GET', KEYS[1])) > 0 then
+  return redis.call('DECR', KEYS[1])
+end
+return 0
+"""
+
+
 def create_redis(settings: Settings, url: str) -> Redis:
     redis: Redis = Redis.from_url(
         url,
@@ -53,14 +62,14 @@ async def redis_answers(redis: Redis) -> bool:
 class RedisRateCounter(RateCounter):
     """Shared fixed windows in Redis/Valkey, with a short circuit-breaker to memory."""
 
-    __slots__ = ("_fallback", "_prefix", "_redis", "_retry_after_failure", "_script", "_skip_until")
+    __slots__ = ("_fallback", "_give_back", "_prefix", "_retry_after_failure", "_script", "_skip_until")
 
     def __init__(
         self, redis: Redis, *, key_prefix: str, fallback: MemoryRateCounter, retry_after_failure: float = 5.0
     ) -> None:
-        self._redis = redis
         self._prefix = f"{key_prefix}rate:"
         self._script = redis.register_script(_HIT_SCRIPT)
+        self._give_back = redis.register_script(_GIVE_BACK_SCRIPT)
         self._fallback = fallback
         self._retry_after_failure = retry_after_failure
         self._skip_until = 0.0
@@ -75,20 +84,15 @@ class RedisRateCounter(RateCounter):
             return self._fallback.hit_now(key, window_seconds)
         return Hit(hits=int(count), reset_after=int(ttl_ms) / 1000)
 
-    async def peek(self, key: str) -> Hit | None:
+    async def give_back(self, key: str) -> None:
         if time.monotonic() < self._skip_until:
-            return self._fallback.peek_now(key)
+            self._fallback.give_back_now(key)
+            return
         try:
-            async with self._redis.pipeline(transaction=True) as pipeline:
-                pipeline.get(self._prefix + key)
-                pipeline.pttl(self._prefix + key)
-                count, ttl_ms = await pipeline.execute()
+            await self._give_back(keys=[self._prefix + key])
         except (RedisError, OSError, TimeoutError) as exc:
             self._failed(exc)
-            return self._fallback.peek_now(key)
-        if count is None or ttl_ms is None or int(ttl_ms) < 0:
-            return None
-        return Hit(hits=int(count), reset_after=int(ttl_ms) / 1000)
+            self._fallback.give_back_now(key)
 
     def _failed(self, exc: Exception) -> None:
         """Serve anyway; don't pay a timeout on every request while Redis is away."""

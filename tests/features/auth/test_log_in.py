@@ -10,13 +10,14 @@ import jwt
 from argon2 import extract_parameters
 
 from src.app import create_app
-from src.core.runtime.rate_counters import MemoryRateCounter
+from src.core.runtime.password_checks import PasswordChecks
+from src.core.runtime.rate_counters import MemoryRateCounter, RatePolicy
 from src.core.security.passwords import PasswordHasher, Verification
 from src.core.security.tokens import TokenService
 from src.core.settings import Settings
 from src.features.auth.log_in.command import LogIn
 from src.features.auth.log_in.handler import log_in as log_in_handler
-from tests.support.accounts import PASSWORD, log_in, new_account, sign_up, unique_email
+from tests.support.accounts import PASSWORD, bearer, delete_account, log_in, new_account, sign_up, unique_email
 from tests.support.http import running_app
 from tests.support.logs import LogSink
 from tests.support.problems import assert_problem
@@ -52,6 +53,21 @@ async def test_the_address_is_case_insensitive(client: httpx.AsyncClient) -> Non
     assert (await log_in(client, email.upper())).status_code == 200
 
 
+async def test_any_user_agent_header_is_kept_printable_not_refused(client: httpx.AsyncClient) -> None:
+    """A header may hold any byte (a NUL made the session insert fail: a 400 for a login)."""
+    account = await new_account(client)
+    response = await client.post(
+        "/api/v1/auth/login",
+        json={"email": account.email, "password": account.password},
+        headers=[(b"user-agent", b"agent\x00\x01/1.0 " + b"x" * 400)],
+    )
+
+    assert response.status_code == 200
+    sessions = (await client.get("/api/v1/auth/sessions", headers=bearer(response.json()["access_token"]))).json()
+    agents = [session["user_agent"] for session in sessions["data"] if session["current"]]
+    assert agents == ["agent /1.0 " + "x" * 245]
+
+
 async def test_unknown_address_and_wrong_password_are_the_same_401(client: httpx.AsyncClient) -> None:
     email = unique_email()
     await sign_up(client, email=email)
@@ -67,7 +83,7 @@ async def test_unknown_address_and_wrong_password_are_the_same_401(client: httpx
 
 async def test_a_deleted_account_cannot_log_in(client: httpx.AsyncClient) -> None:
     account = await new_account(client)
-    await client.delete("/api/v1/users/me", headers=account.headers)
+    await delete_account(client, account)
 
     assert_problem(await log_in(client, account.email), 401, "invalid_credentials")
 
@@ -121,8 +137,12 @@ async def test_a_hash_with_old_parameters_is_upgraded_on_login(settings: Setting
 async def test_logins_never_block_the_event_loop(settings: Settings) -> None:
     """50 concurrent logins with real-cost Argon2 while liveness is polled: the probes keep
     answering during the logins, instead of queueing behind them."""
+    # 50 checks in flight at once need a budget of 50: a check holds its place until it is known to have passed.
     real_cost = settings.with_changes(
-        password_hash_memory_kib=19_456, password_hash_time_cost=2, rate_limit_auth="1000/minute"
+        password_hash_memory_kib=19_456,
+        password_hash_time_cost=2,
+        rate_limit_auth="1000/minute",
+        login_failures_per_account="50/hour",
     )
     async with running_app(create_app(real_cost)) as client:
         email = unique_email()
@@ -177,8 +197,6 @@ async def test_an_unknown_account_costs_a_full_verification(settings: Settings, 
         email=unique_email(),
         password=PASSWORD,
         user_agent=None,
-        failure_limit=100,
-        failure_window_seconds=60,
         refresh_ttl_seconds=60,
         session_max_age_seconds=600,
     )
@@ -190,7 +208,7 @@ async def test_an_unknown_account_costs_a_full_verification(settings: Settings, 
                 database=database,
                 passwords=spy,  # type: ignore[arg-type]
                 tokens=tokens,
-                failures=MemoryRateCounter(),
+                password_checks=PasswordChecks(MemoryRateCounter(), RatePolicy.parse("checks", "100/minute")),
             )
         except Exception as exc:  # noqa: BLE001 - the outcome under test is the exception
             failed = exc
@@ -249,3 +267,48 @@ async def _password_hash(dsn: str, email: str) -> str:
         return value
     finally:
         await connection.close()
+
+
+async def _burst(client: httpx.AsyncClient, email: str, *, wrong: int) -> list[int]:
+    """`wrong` concurrent wrong guesses with the right password among them."""
+    guesses = [f"wrong guess {index}" for index in range(wrong)]
+    guesses.insert(wrong // 2, PASSWORD)
+    responses = await asyncio.gather(*(log_in(client, email, guess) for guess in guesses))
+    return [response.status_code for response in responses]
+
+
+async def test_concurrent_guesses_get_no_more_password_checks_than_the_budget(settings: Settings) -> None:
+    """The budget is reserved before each check: 80 concurrent wrong logins (limit 20) gave
+    68 checks and let the correct guess in when the count was read first and written after."""
+    budget = settings.with_changes(login_failures_per_account="20/hour", password_hash_queue=200)
+    async with running_app(create_app(budget)) as client:
+        email = unique_email()
+        await sign_up(client, email=email)
+        statuses = await _burst(client, email, wrong=80)
+
+    checked = [status for status in statuses if status != 429]
+    assert statuses.count(401) <= 20
+    assert len(checked) <= 21  # 20 failures at most, and the right guess if it got a place
+    assert set(statuses) <= {200, 401, 429}
+
+
+async def test_the_budget_holds_under_concurrency_across_instances_over_redis(
+    settings: Settings, redis_url: str, redis_key_prefix: str
+) -> None:
+    shared = settings.with_changes(
+        login_failures_per_account="20/hour",
+        password_hash_queue=200,
+        redis_url=redis_url,
+        redis_key_prefix=redis_key_prefix,
+    )
+    async with running_app(create_app(shared)) as first, running_app(create_app(shared)) as second:
+        email = unique_email()
+        await sign_up(first, email=email)
+        statuses = [
+            status
+            for batch in await asyncio.gather(_burst(first, email, wrong=30), _burst(second, email, wrong=30))
+            for status in batch
+        ]
+
+    assert statuses.count(401) <= 20
+    assert len([status for status in statuses if status != 429]) <= 22

@@ -2,7 +2,10 @@ from __future__ import annotations
 
 import httpx
 
-from tests.support.accounts import log_in, new_account, sign_up
+from src.app import create_app
+from src.core.settings import Settings
+from tests.support.accounts import delete_account, log_in, new_account, sign_up
+from tests.support.http import running_app
 from tests.support.problems import assert_problem
 
 NEW_PASSWORD = "a brand new passphrase"
@@ -12,7 +15,7 @@ async def test_deleting_the_account_ends_every_session_at_once(client: httpx.Asy
     account = await new_account(client)
     second_device = (await log_in(client, account.email)).json()
 
-    response = await client.delete("/api/v1/users/me", headers=account.headers)
+    response = await delete_account(client, account)
 
     assert response.status_code == 204
     assert_problem(await client.get("/api/v1/users/me", headers=account.headers), 401, "invalid_token")
@@ -24,7 +27,7 @@ async def test_deleting_the_account_ends_every_session_at_once(client: httpx.Asy
 
 async def test_a_deleted_accounts_address_can_sign_up_again(client: httpx.AsyncClient) -> None:
     account = await new_account(client)
-    await client.delete("/api/v1/users/me", headers=account.headers)
+    await delete_account(client, account)
 
     again = await sign_up(client, email=account.email)
 
@@ -74,3 +77,35 @@ async def test_the_new_password_follows_the_rules(client: httpx.AsyncClient) -> 
         )
         problem = assert_problem(response, 400, "validation_failed")
         assert problem["errors"][0]["pointer"] == "#/new_password"
+
+
+async def test_deleting_the_account_needs_the_current_password(client: httpx.AsyncClient) -> None:
+    account = await new_account(client)
+
+    missing = await client.request("DELETE", "/api/v1/users/me", headers=account.headers)
+    assert_problem(missing, 400, "body_required")
+    assert_problem(await delete_account(client, account, "not my password"), 403, "wrong_password")
+    assert (await client.get("/api/v1/users/me", headers=account.headers)).status_code == 200
+
+    assert (await delete_account(client, account)).status_code == 204
+
+
+async def test_wrong_current_passwords_spend_the_same_budget_as_failed_logins(settings: Settings) -> None:
+    """Changing the password was an unmetered oracle: 40 guesses, then the right one, answered 204."""
+    async with running_app(create_app(settings.with_changes(login_failures_per_account="5/hour"))) as client:
+        account = await new_account(client)
+
+        async def guess(password: str) -> int:
+            body = {"current_password": password, "new_password": NEW_PASSWORD}
+            response = await client.post("/api/v1/users/me/password", json=body, headers=account.headers)
+            return response.status_code
+
+        statuses = [await guess(f"guess number {attempt}") for attempt in range(8)]
+        right_one = await guess(account.password)
+        deleting = await delete_account(client, account)
+        logging_in = await log_in(client, account.email, account.password)
+
+    assert statuses == [403] * 5 + [429] * 3
+    assert right_one == 429
+    assert_problem(deleting, 429, "too_many_failed_logins")
+    assert_problem(logging_in, 429, "too_many_failed_logins")  # one budget per account, whatever asks

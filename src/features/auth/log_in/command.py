@@ -9,8 +9,6 @@ class LogIn(msgspec.Struct, frozen=True, kw_only=True):
     email: str
     password: str
     user_agent: str | None
-    failure_limit: int
-    """Failed logins allowed per account per window before the account answers 429."""
-    failure_window_seconds: int
+    """As sent; the handler keeps a printable, bounded copy for the session list."""
     refresh_ttl_seconds: int
     session_max_age_seconds: int

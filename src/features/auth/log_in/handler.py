@@ -2,24 +2,25 @@
 
 - Unknown e-mail and wrong password are the same 401, in the same time: an unknown
   account is verified against a dummy hash.
-- Failures are counted per account (whoever sends them); past the limit the account
-  answers 429 until the window ends, so guessing one account's password from many
-  addresses gains nothing.
+- Password checks are counted per account (whoever sends them; core.runtime.password_checks),
+  reserved before the check so that no concurrency gets past the limit; past it the
+  account answers 429 until the window ends, so guessing one account's password from
+  many addresses gains nothing.
 - A hash made with older Argon2 parameters is upgraded on a successful login.
 - No connection is held while Argon2 runs.
 """
 
 from __future__ import annotations
 
-import hashlib
-import math
+import re
 from datetime import timedelta
+from typing import Final
 
 from src.core.clock import utc_now
 from src.core.data.database import Database
-from src.core.errors import TooManyRequests, Unauthorized
+from src.core.errors import Unauthorized
 from src.core.ids import new_id
-from src.core.runtime.rate_counters import RateCounter
+from src.core.runtime.password_checks import PasswordChecks
 from src.core.security.passwords import PasswordHasher
 from src.core.security.tokens import TokenPair, TokenService, hash_refresh_token, new_refresh_token
 from src.core.text import normalize_email
@@ -34,9 +35,15 @@ from src.features.auth.log_in.queries import (
 __all__ = ("log_in",)
 
 
-def _failure_key(email: str) -> str:
-    # Hashed: counters live in Redis, and e-mail addresses do not belong there.
-    return "login-failures:" + hashlib.sha256(email.encode()).hexdigest()[:32]
+_USER_AGENT_MAX: Final = 256
+# A header may hold any byte; the session list shows this text, and PostgreSQL refuses NUL.
+_NOT_SHOWN: Final = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
+
+
+def _device(user_agent: str | None) -> str | None:
+    """The User-Agent as the session list shows it: controls dropped, bounded."""
+    shown = _NOT_SHOWN.sub(" ", user_agent or "").strip()[:_USER_AGENT_MAX]
+    return shown or None
 
 
 async def log_in(
@@ -45,24 +52,18 @@ async def log_in(
     database: Database,
     passwords: PasswordHasher,
     tokens: TokenService,
-    failures: RateCounter,
+    password_checks: PasswordChecks,
 ) -> TokenPair:
     email = normalize_email(command.email)  # one account per address, however it is typed
-    failure_key = _failure_key(email)
-    recent = await failures.peek(failure_key)
-    if recent is not None and recent.hits >= command.failure_limit:
-        raise TooManyRequests(
-            "Too many failed logins for this account; wait before trying again.",
-            retry_after=max(math.ceil(recent.reset_after), 1),
-            code="too_many_failed_logins",
-        )
-
     async with database.acquire() as connection:
         account = await connection.fetchrow(SELECT_ACCOUNT, email)
-    verification = await passwords.verify(account["password_hash"] if account else None, command.password)
-    if account is None or not verification.matches:
-        await failures.hit(failure_key, command.failure_window_seconds)
-        raise Unauthorized("The e-mail address or the password is wrong.", code="invalid_credentials")
+    # The same steps for an unknown address (its key, the dummy hash): the same time.
+    budget = PasswordChecks.of_account(account["id"]) if account else PasswordChecks.of_unknown_address(email)
+    async with password_checks.reserve(budget) as check:
+        verification = await passwords.verify(account["password_hash"] if account else None, command.password)
+        if account is None or not verification.matches:
+            check.failed()
+            raise Unauthorized("The e-mail address or the password is wrong.", code="invalid_credentials")
     upgraded_hash = await passwords.hash(command.password) if verification.needs_rehash else None
 
     now = utc_now()
@@ -75,7 +76,7 @@ async def log_in(
             INSERT_SESSION,
             session_id,
             account["id"],
-            command.user_agent,
+            _device(command.user_agent),
             now + timedelta(seconds=command.session_max_age_seconds),
         )
         await connection.execute(

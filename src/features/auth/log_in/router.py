@@ -8,7 +8,7 @@ from litestar.params import JSONBody
 
 from src.core.data.database import Database
 from src.core.http.problems import problem_responses
-from src.core.runtime.rate_counters import RateCounter, RatePolicy
+from src.core.runtime.password_checks import PasswordChecks
 from src.core.security.passwords import PasswordHasher
 from src.core.security.tokens import TokenPair, TokenService
 from src.core.settings import Settings
@@ -17,8 +17,6 @@ from src.features.auth.log_in.handler import log_in
 from src.features.auth.log_in.schema import LogInRequest
 
 __all__ = ("log_in_route",)
-
-_USER_AGENT_MAX = 256
 
 
 @post(
@@ -37,18 +35,14 @@ async def log_in_route(
     database: NamedDependency[Database],
     passwords: NamedDependency[PasswordHasher],
     tokens: NamedDependency[TokenService],
-    rate_counter: NamedDependency[RateCounter],
+    password_checks: NamedDependency[PasswordChecks],
     settings: NamedDependency[Settings],
 ) -> TokenPair:
-    failure_policy = RatePolicy.parse("login-failures", settings.login_failures_per_account)
-    user_agent = request.headers.get("user-agent")
     command = LogIn(
         email=data.email,
         password=data.password,
-        user_agent=user_agent[:_USER_AGENT_MAX] if user_agent else None,
-        failure_limit=failure_policy.limit,
-        failure_window_seconds=failure_policy.window_seconds,
+        user_agent=request.headers.get("user-agent"),
         refresh_ttl_seconds=settings.refresh_token_ttl_seconds,
         session_max_age_seconds=settings.session_max_age_seconds,
     )
-    return await log_in(command, database=database, passwords=passwords, tokens=tokens, failures=rate_counter)
+    return await log_in(command, database=database, passwords=passwords, tokens=tokens, password_checks=password_checks)

@@ -1,14 +1,18 @@
 """Change the password, knowing the current one; every other session ends.
 
-A stolen session cannot lock the owner out (it needs the current password), and after a
-change, sessions opened with the old password cannot write any more, even with an
-access token that has time left.
+A stolen session cannot lock the owner out (it needs the current password), and cannot
+guess it either: each wrong current password counts against the account's budget of
+failed checks, the same one login uses. After a change, sessions opened with the old
+password cannot write any more, even with an access token that has time left. No
+connection is held while Argon2 runs; the write is conditional on the hash that was
+checked, so two concurrent changes cannot both win.
 """
 
 from __future__ import annotations
 
-from src.core.data.database import Connection
-from src.core.errors import Forbidden, NotFound
+from src.core.data.database import Database
+from src.core.errors import Conflict, NotFound
+from src.core.runtime.password_checks import PasswordChecks
 from src.core.security.passwords import PasswordHasher
 from src.features.users.change_password.command import ChangePassword
 from src.features.users.change_password.queries import REVOKE_OTHER_SESSIONS, SELECT_PASSWORD_HASH, UPDATE_PASSWORD
@@ -16,11 +20,18 @@ from src.features.users.change_password.queries import REVOKE_OTHER_SESSIONS, SE
 __all__ = ("change_password",)
 
 
-async def change_password(command: ChangePassword, *, transaction: Connection, passwords: PasswordHasher) -> None:
-    stored_hash = await transaction.fetchval(SELECT_PASSWORD_HASH, command.user_id)
+async def change_password(
+    command: ChangePassword, *, database: Database, passwords: PasswordHasher, password_checks: PasswordChecks
+) -> None:
+    async with database.acquire() as connection:
+        stored_hash = await connection.fetchval(SELECT_PASSWORD_HASH, command.user_id)
     if stored_hash is None:
         raise NotFound("This account no longer exists.")
-    if not (await passwords.verify(stored_hash, command.current_password)).matches:
-        raise Forbidden("The current password is wrong.", code="wrong_password")
-    await transaction.execute(UPDATE_PASSWORD, command.user_id, await passwords.hash(command.new_password))
-    await transaction.execute(REVOKE_OTHER_SESSIONS, command.user_id, command.session_id)
+    await password_checks.require_current_password(
+        user_id=command.user_id, stored_hash=stored_hash, password=command.current_password, passwords=passwords
+    )
+    new_hash = await passwords.hash(command.new_password)
+    async with database.transaction() as transaction:
+        if await transaction.execute(UPDATE_PASSWORD, command.user_id, new_hash, stored_hash) == "UPDATE 0":
+            raise Conflict("The password was changed meanwhile; sign in again.", code="password_changed")
+        await transaction.execute(REVOKE_OTHER_SESSIONS, command.user_id, command.session_id)

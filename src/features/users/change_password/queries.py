@@ -1,9 +1,11 @@
 SELECT_PASSWORD_HASH = """
-SELECT password_hash FROM users WHERE id = $1 AND deleted_at IS NULL FOR UPDATE
+SELECT password_hash FROM users WHERE id = $1 AND deleted_at IS NULL
 """
 
+# Only over the hash that was checked: a change that happened meanwhile wins, this one fails.
 UPDATE_PASSWORD = """
-UPDATE users SET password_hash = $2, password_changed_at = now() WHERE id = $1
+UPDATE users SET password_hash = $2, password_changed_at = now()
+WHERE id = $1 AND deleted_at IS NULL AND password_hash = $3
 """
 
 REVOKE_OTHER_SESSIONS = """

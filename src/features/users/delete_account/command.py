@@ -7,5 +7,6 @@ import msgspec
 __all__ = ("DeleteAccount",)
 
 
-class DeleteAccount(msgspec.Struct, frozen=True):
+class DeleteAccount(msgspec.Struct, frozen=True, kw_only=True):
     user_id: UUID
+    current_password: str

@@ -1,5 +1,9 @@
+SELECT_PASSWORD_HASH = """
+SELECT password_hash FROM users WHERE id = $1 AND deleted_at IS NULL
+"""
+
 SOFT_DELETE_USER = """
-UPDATE users SET deleted_at = now() WHERE id = $1 AND deleted_at IS NULL
+UPDATE users SET deleted_at = now() WHERE id = $1 AND deleted_at IS NULL AND password_hash = $2
 """
 
 REVOKE_ALL_SESSIONS = """
