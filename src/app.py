@@ -19,7 +19,7 @@ from litestar.openapi.spec import Reference, SecurityScheme, Tag
 from litestar.types import ControllerRouterHandler
 
 from src.core.http.api_docs import StrictStructSchemaPlugin, docs_router, openapi_config
-from src.core.http.auth import AuthGate, identify_caller
+from src.core.http.auth import AuthGate, rate_limit_user
 from src.core.http.body import StrictJsonBodies
 from src.core.http.checks import RouteChecks
 from src.core.http.client_address import ClientAddressResolver
@@ -104,8 +104,10 @@ def _rate_limits(settings: Settings) -> RateLimits:
             DEFAULT_POLICY: RatePolicy.parse(DEFAULT_POLICY, settings.rate_limit_default),
             "auth": RatePolicy.parse("auth", settings.rate_limit_auth),
         },
-        identify=identify_caller,
+        user_of=rate_limit_user,
         counter_for=_rate_counter,
+        per_address={"auth"},  # a token must not buy a fresh budget for sign-ups and logins
+        ipv6_prefix=settings.rate_limit_ipv6_prefix,
     )
 
 
@@ -132,9 +134,9 @@ def create_app(
 ) -> Litestar:
     # In this order: a request over its limit is refused before its token is verified, and
     # the query and the body are looked at only for a caller who may send them.
-    rate_limits = [_rate_limits(settings)] if settings.rate_limit_enabled else []
+    rate_limits = _rate_limits(settings) if settings.rate_limit_enabled else None
     query = StrictQueryParameters()
-    checks = RouteChecks(*rate_limits, AuthGate(), query, StrictJsonBodies())
+    checks = RouteChecks(*([rate_limits] if rate_limits else []), AuthGate(), query, StrictJsonBodies())
     app = Litestar(
         route_handlers=[
             *operations,
@@ -164,6 +166,7 @@ def create_app(
         client_addresses=ClientAddressResolver(settings.trusted_proxies),
         hsts_max_age=settings.hsts_max_age,
         access_log=settings.log_level in {"debug", "info"},
+        unmatched=rate_limits.unmatched_check if rate_limits else None,
     )
     return app
 

@@ -95,8 +95,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     # --- rate limits -----------------------------------------------------------------
     rate_limit_enabled: bool = True
     rate_limit_default: RateSpec = "300/minute"
-    # The strict policy that sign-up and login opt into.
+    # The strict policy that sign-up and login opt into, always per client address.
     rate_limit_auth: RateSpec = "10/minute"
+    # Per-address limits count an IPv6 client by its network of this many bits (a host holds a /64).
+    rate_limit_ipv6_prefix: Annotated[int, Meta(ge=32, le=128)] = 64
     # Proxies whose X-Forwarded-For is believed (CIDRs, comma-separated). Empty: the
     # client address is the TCP peer, and X-Forwarded-For is ignored.
     trusted_proxies: tuple[str, ...] = ()

@@ -34,7 +34,6 @@ from litestar.handlers import HTTPRouteHandler
 from src.core.data.database import Connection
 from src.core.errors import Unauthorized
 from src.core.http.checks import Step
-from src.core.http.rate_limit import identify_by_address
 from src.core.runtime.lifespan import resources_from
 from src.core.security.tokens import AccessClaims, InvalidToken
 
@@ -45,7 +44,7 @@ __all__ = (
     "AuthGate",
     "Principal",
     "authenticate",
-    "identify_caller",
+    "rate_limit_user",
     "verify_pending_session",
 )
 
@@ -107,13 +106,14 @@ def authenticate(request: Request[Any, Any, Any]) -> Principal | None:
     return principal
 
 
-def identify_caller(request: Request[Any, Any, Any]) -> str:
-    """Rate-limit key: the user for a valid bearer token, else the client address."""
+def rate_limit_user(request: Request[Any, Any, Any]) -> str | None:
+    """The rate-limit key of the caller with a valid bearer token; None for anyone else
+    (they count by client address)."""
     try:
         principal = authenticate(request)
     except InvalidToken:
-        principal = None
-    return f"user:{principal.user_id}" if principal is not None else identify_by_address(request)
+        return None
+    return f"user:{principal.user_id}" if principal is not None else None
 
 
 async def require_active_session(connection: Connection, principal: Principal) -> None:

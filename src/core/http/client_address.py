@@ -9,13 +9,14 @@ hop a trusted proxy saw, which the client cannot forge.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address, ip_network
 from typing import Final
 
 from litestar.types import Scope
 
-__all__ = ("ClientAddressResolver",)
+__all__ = ("ClientAddressResolver", "address_group")
 
 _FORWARDED_FOR: Final = b"x-forwarded-for"
 _UNKNOWN: Final = "unknown"
@@ -31,6 +32,21 @@ def _parse(value: str) -> IPv4Address | IPv6Address | None:
         return ip_address(value)
     except ValueError:
         return None
+
+
+@functools.lru_cache(maxsize=4096)  # the active callers' addresses, parsed once each
+def address_group(address: str, ipv6_prefix: int) -> str:
+    """What a per-address limit counts an address as: an IPv4 address itself; an IPv6 one
+    by its network of `ipv6_prefix` bits, since one host is given a whole /64 and could
+    otherwise take a fresh budget per request; an IPv4-mapped IPv6 address as its IPv4."""
+    parsed = _parse(address)
+    if parsed is None:
+        return address
+    if isinstance(parsed, IPv6Address):
+        if parsed.ipv4_mapped is not None:
+            return str(parsed.ipv4_mapped)
+        return str(ip_network((parsed, ipv6_prefix), strict=False))
+    return str(parsed)
 
 
 class ClientAddressResolver:

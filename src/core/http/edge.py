@@ -13,8 +13,19 @@ produced by exception handlers. For each HTTP request it:
 - adds the security headers, errors included: HSTS, nosniff, `X-Frame-Options: DENY`,
   `Referrer-Policy`, and a `Content-Security-Policy` of `default-src 'none'` (the docs
   page gets one that lets it run; a route that sets its own CSP keeps it);
+- adds `Cache-Control: no-store` (and `Pragma: no-cache`) to every answer that does not
+  say how it may be cached: tokens, secrets and personal data are never stored by a
+  browser or a proxy by accident; public reads declare their caching themselves;
 - adds the headers that checks decided before the response existed
   (`set_response_headers`: the rate-limit headers), to whatever answers;
+- makes every error JSON: an error some layer below answered in another format
+  (Litestar's HTML 404 for unknown `/schema/...` paths, its plain-text CORS refusal) is
+  answered again as `application/problem+json`, with the same status;
+- answers HEAD on every GET route: the request goes in as a GET and its answer comes out
+  with the same status and headers and no body (RFC 9110 section 9.3.2);
+- counts a request that matched no route (404, 405) against its address's rate limit
+  (`unmatched`: `RateLimits.unmatched_check`) and answers 429 instead when it is over, so
+  scanning for paths and methods is throttled like any request;
 - records the request metrics (route template, method, status, duration; see
   `core.observability.metrics`) and writes one access log line with the same and the client.
 
@@ -26,19 +37,21 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Sequence
-from typing import Final, cast
+from collections.abc import Iterable, Sequence
+from typing import Final, Protocol, cast
 
 from litestar.enums import ScopeType
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import ASGIApp, HTTPResponseStartEvent, Message, Receive, Scope, Send
 from uuid_utils import uuid7
 
+from src.core.errors import DomainError, TooManyRequests
 from src.core.http.client_address import ClientAddressResolver
+from src.core.http.problems import PROBLEM_MEDIA_TYPE, fallback_problem, problem_body
 from src.core.observability.logging import log_request
 from src.core.observability.metrics import RequestMetrics
 from src.core.observability.request_context import REQUEST_ID_HEADER, bind_request_id, unbind_request_id
 
-__all__ = ("DOCS_CSP", "EdgeMiddleware", "security_headers", "set_response_headers")
+__all__ = ("DOCS_CSP", "EdgeMiddleware", "Header", "security_headers", "set_response_headers")
 
 type Header = tuple[bytes, bytes]
 
@@ -59,6 +72,15 @@ _DOCS_PREFIX: Final = "/docs"
 API_CSP_BYTES: Final = API_CSP.encode()
 DOCS_CSP_BYTES: Final = DOCS_CSP.encode()
 _LATE_HEADERS: Final = "avatar_api.response_headers"
+_CACHE_CONTROL: Final = b"cache-control"
+_NOT_STORED: Final = ((_CACHE_CONTROL, b"no-store"), (b"pragma", b"no-cache"))
+# What Litestar answers when no route matched: the path (404) or the method (405).
+_NO_ROUTE: Final = frozenset({404, 405})
+# A method is a token of any length; the access line keeps enough to recognise it.
+_LOGGED_METHOD_MAX: Final = 16
+_FIRST_ERROR: Final = 400
+_JSON_TYPE: Final = re.compile(rb"application/(?:[\w.-]+\+)?json\b")
+_KEPT_REASON: Final = 200
 
 
 def set_response_headers(scope: Scope, source: str, headers: Sequence[Header]) -> None:
@@ -88,17 +110,37 @@ def security_headers(hsts_max_age: int) -> tuple[Header, ...]:
     return tuple(headers)
 
 
+class UnmatchedCheck(Protocol):
+    """What the edge asks about a request that matched no route (`RateLimits.unmatched_check`)."""
+
+    async def __call__(self, scope: Scope) -> UnmatchedAnswer | None: ...
+
+
+class UnmatchedAnswer(Protocol):
+    @property
+    def headers(self) -> tuple[Header, ...]: ...
+    @property
+    def refusal(self) -> TooManyRequests | None: ...
+
+
 class EdgeMiddleware:
-    __slots__ = ("_access_log", "_addresses", "_headers", "_metrics", "app")
+    __slots__ = ("_access_log", "_addresses", "_headers", "_metrics", "_unmatched", "app")
 
     def __init__(
-        self, app: ASGIApp, *, client_addresses: ClientAddressResolver, hsts_max_age: int, access_log: bool
+        self,
+        app: ASGIApp,
+        *,
+        client_addresses: ClientAddressResolver,
+        hsts_max_age: int,
+        access_log: bool,
+        unmatched: UnmatchedCheck | None = None,
     ) -> None:
         self.app = app
         self._addresses = client_addresses
         self._headers = security_headers(hsts_max_age)
         self._metrics = RequestMetrics()
         self._access_log = access_log
+        self._unmatched = unmatched
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != ScopeType.HTTP:
@@ -110,42 +152,138 @@ class EdgeMiddleware:
         request_id = _incoming_request_id(scope) or str(uuid7())
         request_id_token = bind_request_id(request_id)
         client = self._addresses.resolve(scope)
-        state = scope["state"]
-        state["client_address"] = client
-        late_headers: dict[str, Sequence[Header]] = {}
-        state[_LATE_HEADERS] = late_headers
-        csp = DOCS_CSP_BYTES if scope["path"].startswith(_DOCS_PREFIX) else API_CSP_BYTES
-        status = 0
-
-        async def send_with_edge_headers(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                # A copy: a response (a cached one, say) may send the same list again.
-                headers = message["headers"] = list(message.get("headers", ()))
-                if not any(name.lower() == _CSP for name, _ in headers):
-                    headers.append((_CSP, csp))
-                headers.extend(self._headers)
-                headers.append((_REQUEST_ID_HEADER_BYTES, request_id.encode()))
-                for extra in late_headers.values():
-                    headers.extend(extra)
-            await send(message)
-
+        scope["state"]["client_address"] = client
+        method: str = scope["method"]
+        if method == "HEAD":  # RFC 9110 9.3.2: a GET without its body, so every GET route answers HEAD
+            scope["method"] = "GET"
+        exchange = _Exchange(self, scope, send, request_id, head=method == "HEAD")
         try:
-            await self.app(scope, receive, send_with_edge_headers)
+            await self.app(scope, receive, exchange.send)
         except Exception:
             # Litestar answers every exception itself; reaching here means the response failed.
-            status = status or 500
+            exchange.status = exchange.status or 500
             raise
         finally:
             # Typed as always present, but absent when no route matched.
             route = cast("str | None", scope.get("path_template"))
-            method: str = scope.get("method", "")
-            final_status = status or _CLIENT_CLOSED
+            final_status = exchange.status or _CLIENT_CLOSED
             seconds = time.perf_counter() - started
             self._metrics.finished(method, route, final_status, seconds)
             if self._access_log:
                 log_request(
-                    method=method, route=route, status=final_status, duration_ms=round(seconds * 1000, 2), client=client
+                    method=method[:_LOGGED_METHOD_MAX],
+                    route=route,
+                    status=final_status,
+                    duration_ms=round(seconds * 1000, 2),
+                    client=client,
                 )
             unbind_request_id(request_id_token)
+
+
+class _Exchange:
+    """One request's way out: the edge's headers on the response, and the three cases in
+    which the edge answers instead of the app (see the module docstring): a 429 for a scan
+    of unknown routes, an error that is not problem details, and HEAD's empty body."""
+
+    __slots__ = ("_csp", "_edge", "_error", "_head", "_late", "_request_id", "_scope", "_send", "replaced", "status")
+
+    def __init__(self, edge: EdgeMiddleware, scope: Scope, send: Send, request_id: str, *, head: bool) -> None:
+        self._edge = edge
+        self._scope = scope
+        self._send = send
+        self._request_id = request_id
+        self._head = head
+        self._csp = DOCS_CSP_BYTES if scope["path"].startswith(_DOCS_PREFIX) else API_CSP_BYTES
+        self._late: dict[str, Sequence[Header]] = {}
+        scope["state"][_LATE_HEADERS] = self._late
+        self._error: tuple[int, list[Header], list[bytes]] | None = None
+        self.replaced = False
+        self.status = 0
+
+    async def send(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            await self._start(message)
+            return
+        if self.replaced:
+            return
+        if message["type"] == "http.response.body":
+            if self._error is not None:
+                self._error[2].append(message.get("body", b""))
+                if not message.get("more_body"):
+                    await self._answer(_problem_for(*self._error, path=self._scope["path"]))
+                return
+            if self._head:
+                if message.get("more_body"):
+                    return
+                message = {"type": "http.response.body", "body": b"", "more_body": False}
+        await self._send(message)
+
+    async def _start(self, message: HTTPResponseStartEvent) -> None:
+        self.status = status = message["status"]
+        unmatched = self._edge._unmatched
+        if status in _NO_ROUTE and unmatched is not None and self._scope.get("path_template") is None:
+            verdict = await unmatched(self._scope)
+            if verdict is not None:
+                self._late["rate_limit"] = verdict.headers
+                if verdict.refusal is not None:
+                    await self._answer(verdict.refusal)
+                    return
+        sent = message.get("headers", ())
+        if status >= _FIRST_ERROR and not _is_json(sent):
+            self._error = (status, list(sent), [])  # answered as a problem once its body is known
+            return
+        # A copy: a response (a cached one, say) may send the same list again.
+        message["headers"] = self._with_edge_headers(sent)
+        await self._send(message)
+
+    async def _answer(self, error: DomainError) -> None:
+        """The edge's own problem+json answer, instead of whatever the app was sending."""
+        self.replaced = True
+        self.status = error.status
+        body = problem_body(error, instance=self._scope["path"])
+        headers: list[Header] = [
+            (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
+            (b"content-length", str(len(body)).encode()),
+        ]
+        if isinstance(error, TooManyRequests):
+            headers.append((b"retry-after", str(error.retry_after).encode()))
+        await self._send(
+            {"type": "http.response.start", "status": error.status, "headers": self._with_edge_headers(headers)}
+        )
+        await self._send({"type": "http.response.body", "body": b"" if self._head else body, "more_body": False})
+
+    def _with_edge_headers(self, sent: Iterable[Header]) -> list[Header]:
+        headers = list(sent)
+        has_csp = has_cache_control = False
+        for name, _ in headers:
+            lowered = name.lower()
+            if lowered == _CSP:
+                has_csp = True
+            elif lowered == _CACHE_CONTROL:
+                has_cache_control = True
+        if not has_csp:
+            headers.append((_CSP, self._csp))
+        if not has_cache_control:
+            # Nothing is cached that did not ask to be: answers carry tokens, secrets and
+            # personal data; public reads say how they may be cached (RFC 9111).
+            headers.extend(_NOT_STORED)
+        headers.extend(self._edge._headers)
+        headers.append((_REQUEST_ID_HEADER_BYTES, self._request_id.encode()))
+        for extra in self._late.values():
+            headers.extend(extra)
+        return headers
+
+
+def _is_json(headers: Iterable[Header]) -> bool:
+    """Problem details, or a JSON body a route documents for its error status (the probes'
+    503 names the failing check)."""
+    return any(name.lower() == b"content-type" and _JSON_TYPE.match(value) is not None for name, value in headers)
+
+
+def _problem_for(status: int, headers: list[Header], body: list[bytes], *, path: str) -> DomainError:
+    """An error some layer below answered in another format (Litestar's CORS refusal is
+    text/plain): the same status as problem details; a short plain-text reason is kept."""
+    text = b"".join(body)
+    is_text = any(name.lower() == b"content-type" and value.startswith(b"text/plain") for name, value in headers)
+    reason = text.decode("utf-8", "replace").strip() if is_text and len(text) <= _KEPT_REASON else ""
+    return fallback_problem(status, path=path, reason=reason)

@@ -34,7 +34,16 @@ from src.core.observability.logging import get_logger
 from src.core.observability.request_context import current_request_id
 from src.core.settings import Settings
 
-__all__ = ("PROBLEM_MEDIA_TYPE", "Problem", "problem_handlers", "problem_response", "problem_responses", "problem_type")
+__all__ = (
+    "PROBLEM_MEDIA_TYPE",
+    "Problem",
+    "fallback_problem",
+    "problem_body",
+    "problem_handlers",
+    "problem_response",
+    "problem_responses",
+    "problem_type",
+)
 
 log = get_logger(component="problems")
 
@@ -84,6 +93,40 @@ class Problem(msgspec.Struct, kw_only=True):
 
 def problem_type(code: str) -> str:
     return PROBLEM_TYPE_BASE + code
+
+
+_encode_problem: Final = msgspec.json.Encoder().encode
+
+
+class _Fallback(DomainError):
+    """An error status some layer answered without problem details, now with them."""
+
+    def __init__(self, status: int, detail: str) -> None:
+        super().__init__(detail, code=_CODES.get(status, "http_error"))
+        self.status = status  # type: ignore[misc]  # this instance's status
+        self.title = _phrase(status)  # type: ignore[misc]
+
+
+def fallback_problem(status: int, *, path: str, reason: str = "") -> DomainError:
+    """The problem for an error status that came without one (the edge's safety net)."""
+    if status == 404:
+        return _Fallback(status, f"Nothing is found at {path}.")
+    return _Fallback(status, reason or _phrase(status))
+
+
+def problem_body(error: DomainError, *, instance: str) -> bytes:
+    """A problem's bytes, for the ASGI layers that answer without Litestar (the edge)."""
+    return _encode_problem(
+        Problem(
+            type=problem_type(error.code),
+            title=error.title,
+            status=error.status,
+            detail=error.detail,
+            instance=instance,
+            code=error.code,
+            request_id=current_request_id() or "",
+        )
+    )
 
 
 def _response(

@@ -1,4 +1,5 @@
-"""Rate limits on every endpoint but health, metrics and the docs.
+"""Rate limits on every endpoint but health, metrics and the docs, and on requests that
+match no route at all.
 
 A `before_request` step (see `core.http.checks`), not a middleware: a route-level middleware
 makes Litestar wrap every route in a second exception handler and a second `send`
@@ -9,7 +10,14 @@ and before the body is read.
   `opt={"rate_limit": "auth"}` (sign-up and login do); `opt={"skip_rate_limit": True}`
   exempts a route (probes, metrics, the docs and the OpenAPI document).
 - **Keys**: per user when the request carries a valid bearer token, else per client
-  address (see `core.http.client_address`); one counter per (policy, caller).
+  address; policies named in `per_address` (the `auth` policy) always count per client
+  address, whatever token the request carries: a token must not buy a fresh budget for
+  sign-ups and logins. Addresses are the edge's (proxy-aware, see
+  `core.http.client_address`); IPv6 ones are grouped by prefix (`RATE_LIMIT_IPV6_PREFIX`,
+  a /64 by default), since one host holds a whole /64. One counter per (policy, key).
+- **No route**: a request for a path or method that does not exist counts against the
+  `default` policy of its client address (`unmatched_check`, called by the edge), so
+  scanning is throttled like anything else.
 - **Counting**: a fixed window per key, incremented atomically: an `INCR` + `PEXPIRE`
   Lua script in Redis (`core.runtime.redis`; shared by every worker and instance), a dict in
   memory otherwise.
@@ -27,26 +35,22 @@ and before the body is read.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any, Final
 
 from litestar import Litestar
 from litestar.connection import Request
 from litestar.handlers import HTTPRouteHandler
+from litestar.types import Scope
 
 from src.core.errors import TooManyRequests
-from src.core.http.edge import set_response_headers
+from src.core.http.client_address import address_group
+from src.core.http.edge import Header, set_response_headers
 from src.core.observability.logging import get_logger
 from src.core.observability.metrics import RATE_LIMITED
 from src.core.runtime.rate_counters import RateCounter, RatePolicy
 
-__all__ = (
-    "DEFAULT_POLICY",
-    "SKIP_OPT_KEY",
-    "RateLimits",
-    "identify_by_address",
-    "reset_seconds",
-)
+__all__ = ("DEFAULT_POLICY", "SKIP_OPT_KEY", "RateLimits", "UnmatchedVerdict", "reset_seconds")
 
 log = get_logger(component="rate_limit")
 
@@ -55,13 +59,8 @@ OPT_KEY: Final = "rate_limit"
 SKIP_OPT_KEY: Final = "skip_rate_limit"
 _HEADER_SOURCE: Final = "rate_limit"
 
-
-def identify_by_address(request: Request[Any, Any, Any]) -> str:
-    """The client address the edge resolved (proxy-aware), else the TCP peer."""
-    address = request.scope["state"].get("client_address")
-    if address is None:
-        address = request.client.host if request.client else "unknown"
-    return f"address:{address}"
+type KeyOf = Callable[[Request[Any, Any, Any]], str]
+type CounterOf = Callable[[Litestar], RateCounter | None]
 
 
 def reset_seconds(reset_after: float, window_seconds: int) -> int:
@@ -70,73 +69,127 @@ def reset_seconds(reset_after: float, window_seconds: int) -> int:
     return min(max(math.ceil(reset_after), 0), window_seconds)
 
 
-class _PolicyCheck:
-    """One route's rate-limit step: its policy, with the header parts that never change."""
+class _Policy:
+    """A policy, with the header parts that never change."""
 
-    __slots__ = ("_counter_for", "_identify", "_limit", "_policy", "_policy_header", "_prefix")
+    __slots__ = ("limit_header", "policy", "policy_header", "prefix")
+
+    def __init__(self, policy: RatePolicy) -> None:
+        self.policy = policy
+        self.prefix = f"{policy.name}:"
+        self.limit_header = str(policy.limit).encode()
+        self.policy_header = f'"{policy.name}";q={policy.limit};w={policy.window_seconds}'.encode()
+
+    async def count(self, counter: RateCounter, key: str) -> tuple[tuple[Header, ...], TooManyRequests | None]:
+        """One more request for `key`: the headers to send, and the refusal when over the limit."""
+        policy = self.policy
+        hit = await counter.hit(self.prefix + key, policy.window_seconds)
+        remaining = max(policy.limit - hit.hits, 0)
+        reset = reset_seconds(hit.reset_after, policy.window_seconds)
+        headers = (
+            (b"ratelimit-policy", self.policy_header),
+            (b"ratelimit", f'"{policy.name}";r={remaining};t={reset}'.encode()),
+            (b"ratelimit-limit", self.limit_header),
+            (b"ratelimit-remaining", str(remaining).encode()),
+            (b"ratelimit-reset", str(reset).encode()),
+        )
+        if hit.hits <= policy.limit:
+            return headers, None
+        RATE_LIMITED.labels(policy.name).inc()
+        refusal = TooManyRequests(
+            f"Too many requests: {policy.limit} per {policy.window_seconds} s ({policy.name} policy).",
+            retry_after=reset,
+        )
+        return headers, refusal
+
+
+class _PolicyCheck:
+    """One route's rate-limit step."""
+
+    __slots__ = ("_counter_for", "_key_of", "_policy")
 
     def __init__(
-        self,
-        policy: RatePolicy,
-        *,
-        identify: Callable[[Request[Any, Any, Any]], str],
-        counter_for: Callable[[Litestar], RateCounter | None],
+        self, policy: _Policy, *, key_of: KeyOf, counter_for: Callable[[Litestar], RateCounter | None]
     ) -> None:
         self._policy = policy
-        self._identify = identify
+        self._key_of = key_of
         self._counter_for = counter_for
-        self._prefix = f"{policy.name}:"
-        self._limit = str(policy.limit).encode()
-        self._policy_header = f'"{policy.name}";q={policy.limit};w={policy.window_seconds}'.encode()
 
     async def __call__(self, request: Request[Any, Any, Any]) -> None:
         counter = self._counter_for(request.app)
         if counter is None:  # before start-up has finished: nothing to count with
             return
-        policy = self._policy
-        hit = await counter.hit(self._prefix + self._identify(request), policy.window_seconds)
-        remaining = max(policy.limit - hit.hits, 0)
-        reset = reset_seconds(hit.reset_after, policy.window_seconds)
-        set_response_headers(
-            request.scope,
-            _HEADER_SOURCE,
-            (
-                (b"ratelimit-policy", self._policy_header),
-                (b"ratelimit", f'"{policy.name}";r={remaining};t={reset}'.encode()),
-                (b"ratelimit-limit", self._limit),
-                (b"ratelimit-remaining", str(remaining).encode()),
-                (b"ratelimit-reset", str(reset).encode()),
-            ),
-        )
-        if hit.hits > policy.limit:
-            RATE_LIMITED.labels(policy.name).inc()
-            raise TooManyRequests(
-                f"Too many requests: {policy.limit} per {policy.window_seconds} s ({policy.name} policy).",
-                retry_after=reset,
-            )
+        headers, refusal = await self._policy.count(counter, self._key_of(request))
+        set_response_headers(request.scope, _HEADER_SOURCE, headers)
+        if refusal is not None:
+            raise refusal
+
+
+class UnmatchedVerdict:
+    """What the edge does with a request that matched no route: these headers, and the
+    refusal to answer instead when its address is over the limit."""
+
+    __slots__ = ("headers", "refusal")
+
+    def __init__(self, headers: tuple[Header, ...], refusal: TooManyRequests | None) -> None:
+        self.headers = headers
+        self.refusal = refusal
 
 
 class RateLimits:
-    """The rate-limit check of `core.http.checks`: which policy, if any, each route counts against."""
+    """The rate-limit check of `core.http.checks`: which policy, if any, each route counts
+    against, and under which key."""
 
-    __slots__ = ("_counter_for", "_identify", "_policies")
+    __slots__ = ("_by_address", "_by_caller", "_counter_for", "_default", "_ipv6_prefix", "_per_address", "_policies")
 
     def __init__(
         self,
         policies: Mapping[str, RatePolicy],
         *,
-        identify: Callable[[Request[Any, Any, Any]], str],
-        counter_for: Callable[[Litestar], RateCounter | None],
+        user_of: Callable[[Request[Any, Any, Any]], str | None],
+        counter_for: CounterOf,
+        per_address: Collection[str] = (),
+        ipv6_prefix: int = 64,
     ) -> None:
-        """`counter_for` finds the started app's counter (None before start-up)."""
+        """`user_of` names the authenticated caller (None: anonymous); `counter_for` finds
+        the started app's counter (None before start-up)."""
         if DEFAULT_POLICY not in policies:
             raise ValueError(f"rate limits need a {DEFAULT_POLICY!r} policy")
-        self._policies = policies
-        self._identify = identify
+        self._policies = {name: _Policy(policy) for name, policy in policies.items()}
+        self._default = self._policies[DEFAULT_POLICY]
+        self._per_address = frozenset(per_address)
         self._counter_for = counter_for
+        self._ipv6_prefix = ipv6_prefix
+
+        def by_address(request: Request[Any, Any, Any]) -> str:
+            return self._address_key(request.scope)
+
+        def by_caller(request: Request[Any, Any, Any]) -> str:
+            return user_of(request) or self._address_key(request.scope)
+
+        self._by_address: KeyOf = by_address
+        self._by_caller: KeyOf = by_caller
+
+    def _address_key(self, scope: Scope) -> str:
+        """The client address the edge resolved (proxy-aware), else the TCP peer; IPv6 by prefix."""
+        address = scope["state"].get("client_address")
+        if address is None:
+            client = scope.get("client")
+            address = client[0] if client else "unknown"
+        return "address:" + address_group(address, self._ipv6_prefix)
 
     def step_for(self, handler: HTTPRouteHandler) -> _PolicyCheck | None:
         if handler.opt.get(SKIP_OPT_KEY):
             return None
-        policy = self._policies[handler.opt.get(OPT_KEY, DEFAULT_POLICY)]
-        return _PolicyCheck(policy, identify=self._identify, counter_for=self._counter_for)
+        name = handler.opt.get(OPT_KEY, DEFAULT_POLICY)
+        key_of = self._by_address if name in self._per_address else self._by_caller
+        return _PolicyCheck(self._policies[name], key_of=key_of, counter_for=self._counter_for)
+
+    async def unmatched_check(self, scope: Scope) -> UnmatchedVerdict | None:
+        """A request that matched no route (404, 405) counts against the default policy of
+        its client address. None before start-up."""
+        counter = self._counter_for(scope["app"])
+        if counter is None:
+            return None
+        headers, refusal = await self._default.count(counter, self._address_key(scope))
+        return UnmatchedVerdict(headers, refusal)

@@ -2,7 +2,7 @@
 
 | metric | labels |
 |---|---|
-| `avatar_api_requests_total` | method, path (route template, or `(unmatched)`), status_code |
+| `avatar_api_requests_total` | method (unknown ones: `other`), path (route template or `(unmatched)`), status_code |
 | `avatar_api_request_duration_seconds` (histogram) | method, path |
 | `avatar_api_requests_in_progress` | |
 | `avatar_api_db_pool_connections` | state: open, idle, in_use, max; `waiting`: requests in line for one |
@@ -14,7 +14,8 @@ template, status and duration of every request (matched or not). Litestar's
 `PrometheusMiddleware` was measured at about 100 us of CPU per request on this stack (it
 builds a Request and label dictionaries and looks the labelled series up four times per
 request), doubling the cost of a trivial endpoint; here each (method, path, status)
-series is looked up once and cached.
+series is looked up once and cached. Every label is bounded whatever a client sends: the
+method by `KNOWN_METHODS`, the path by the route table, the status by HTTP.
 
 Several Granian workers: `api serve` points `PROMETHEUS_MULTIPROC_DIR` at an empty
 directory before the workers start, so each worker writes its samples there and a
@@ -49,6 +50,9 @@ __all__ = (
 METRICS_PATH: Final = "/metrics"
 MULTIPROCESS_DIR_VARIABLE: Final = "PROMETHEUS_MULTIPROC_DIR"
 UNMATCHED: Final = "(unmatched)"
+# The methods the API answers; anything else a client sends is counted as `other`.
+KNOWN_METHODS: Final = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+OTHER_METHOD: Final = "other"
 _PREFIX: Final = "avatar_api"
 _BUCKETS: Final = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
@@ -92,6 +96,8 @@ class RequestMetrics:
     def finished(self, method: str, route: str | None, status: int, seconds: float) -> None:
         IN_PROGRESS.dec()
         path = route or UNMATCHED
+        if method not in KNOWN_METHODS:  # any token is a method to HTTP; a label set must stay bounded
+            method = OTHER_METHOD
         key = (method, path, status)
         counter = self._counters.get(key)
         if counter is None:

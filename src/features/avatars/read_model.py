@@ -22,7 +22,16 @@ from msgspec import Meta
 
 from src.core.text import END
 
-__all__ = ("AvatarOwner", "AvatarView", "Color", "avatar_event", "avatar_view", "etag_of", "location_of")
+__all__ = (
+    "PERSONALISED_READ",
+    "AvatarOwner",
+    "AvatarView",
+    "Color",
+    "avatar_event",
+    "avatar_view",
+    "etag_of",
+    "location_of",
+)
 
 # What create and update accept (stored upper-cased).
 type Color = Annotated[str, Meta(pattern=rf"^#[0-9A-Fa-f]{{6}}{END}", description="#RRGGBB", examples=["#3A7BD5"])]
@@ -77,6 +86,11 @@ def avatar_view(row: asyncpg.Record) -> tuple[AvatarView, int]:
 def etag_of(version: int) -> str:
     """A strong ETag of the avatar's editable state (name, colour): what If-Match checks."""
     return f'"v{version}"'
+
+
+# Reads are public but personalised (`liked_by_me`): a cache may keep them, keyed by the
+# token, and must ask again before reusing one (the likes move without an edit).
+PERSONALISED_READ: Final = {"Cache-Control": "no-cache", "Vary": "Authorization"}
 
 
 def location_of(avatar_id: UUID) -> str:

@@ -6,7 +6,7 @@ import httpx
 
 from src.app import create_app
 from src.core.settings import Settings
-from tests.support.accounts import bearer, new_account
+from tests.support.accounts import bearer, delete_account, new_account
 from tests.support.http import running_app
 from tests.support.problems import assert_problem
 
@@ -16,7 +16,7 @@ async def test_refused_tokens_never_hold_a_connection(settings: Settings) -> Non
     single = settings.with_changes(db_pool_min_size=1, db_pool_max_size=1, db_acquire_timeout=0.5)
     async with running_app(create_app(single)) as client:
         account = await new_account(client)
-        await client.delete("/api/v1/users/me", headers=account.headers)  # its session has ended
+        await delete_account(client, account)  # its session has ended
         for _ in range(5):
             assert (await client.get("/api/v1/users/me", headers=account.headers)).status_code == 401
             assert (await client.get("/api/v1/users/me", headers=bearer("not.a.token"))).status_code == 401

@@ -161,3 +161,24 @@ async def test_database_connection_loss_is_a_503_with_retry_after(probe_client: 
 
     assert_problem(response, 503, "database_unavailable")
     assert response.headers["retry-after"] == "2"
+
+
+@pytest.mark.parametrize(
+    "path", ["/schema/swagger", "/schema/redoc", "/schema/x", "/schema/openapi.yaml", "/docs/x", "/docs/assets/x.js"]
+)
+async def test_unknown_documentation_paths_are_problems_not_html(client: httpx.AsyncClient, path: str) -> None:
+    """Litestar's schema router answered these with an HTML 404 page of its own."""
+    assert_problem(await client.get(path), 404, "not_found")
+
+
+async def test_a_refused_cors_preflight_is_a_problem(settings: Settings) -> None:
+    cors = settings.with_changes(cors_allow_origins=("https://app.example.com",))
+    async with running_app(create_app(cors)) as client:
+        response = await client.options(
+            "/api/v1/avatars",
+            headers={"Origin": "https://evil.example.net", "Access-Control-Request-Method": "POST"},
+        )
+
+    assert 400 <= response.status_code < 500
+    assert response.headers["content-type"] == "application/problem+json"
+    assert "access-control-allow-origin" not in response.headers

@@ -9,6 +9,7 @@ import httpx
 from prometheus_client import REGISTRY
 
 from src.app import create_app
+from src.core.http.client_address import address_group
 from src.core.http.rate_limit import reset_seconds
 from src.core.settings import Settings
 from tests.support.http import running_app
@@ -165,3 +166,62 @@ async def test_readiness_can_require_redis(settings: Settings) -> None:
 
     assert ready.status_code == 503
     assert ready.json()["checks"] == {"database": "ok", "migrations": "ok", "redis": "unavailable"}
+
+
+async def test_the_auth_policy_counts_per_address_whatever_token_is_sent(settings: Settings) -> None:
+    """A valid token moved sign-ups and logins to a per-user counter: sign up, log in, use
+    that token for the next sign-up, and so on, 40 in 2.5 s against a limit of 10/minute."""
+    async with running_app(create_app(settings.with_changes(rate_limit_auth="4/minute"))) as client:
+        statuses = []
+        token = ""
+        for attempt in range(8):
+            headers = {"Authorization": f"Bearer {token}"} if token else {}
+            email = f"chain-{attempt}-{id(client)}@example.com"
+            body = {"email": email, "password": "a long enough password", "display_name": "Chain"}
+            statuses.append((await client.post("/api/v1/auth/sign-up", json=body, headers=headers)).status_code)
+            logged_in = await client.post(
+                "/api/v1/auth/login", json={"email": email, "password": body["password"]}, headers=headers
+            )
+            if logged_in.status_code == 200:
+                token = logged_in.json()["access_token"]
+
+    assert statuses[:2] == [201, 201]
+    assert 429 in statuses[2:]  # 4 per minute across sign-up and login from one address
+
+
+async def test_ipv6_clients_are_counted_by_their_network(settings: Settings) -> None:
+    """One host holds a whole /64: each of its addresses must not get a budget of its own."""
+    trusting = limited(settings, trusted_proxies=("203.0.113.0/24",))
+    async with running_app(create_app(trusting, features=[probe_router])) as client:
+        same_network = [
+            (await client.get(PROBE, headers={"X-Forwarded-For": f"2001:db8:1:2::{index:x}"})).status_code
+            for index in range(4)
+        ]
+        other_network = await client.get(PROBE, headers={"X-Forwarded-For": "2001:db8:1:3::1"})
+
+    assert same_network == [200, 200, 200, 429]
+    assert other_network.status_code == 200
+
+
+def test_addresses_are_grouped_for_counting() -> None:
+    assert address_group("198.51.100.7", 64) == "198.51.100.7"
+    assert address_group("2001:db8:1:2:aaaa::1", 64) == "2001:db8:1:2::/64"
+    assert address_group("2001:db8:1:2:aaaa::1", 48) == "2001:db8:1::/48"
+    assert address_group("::ffff:198.51.100.7", 64) == "198.51.100.7"
+    assert address_group("unknown", 64) == "unknown"
+
+
+async def test_scanning_unknown_paths_and_methods_is_rate_limited(settings: Settings) -> None:
+    async with running_app(create_app(limited(settings), features=[probe_router])) as client:
+        scans = [await client.get(f"/wp-admin/{index}.php") for index in range(3)]
+        methods = await client.request("PROPFIND", "/api/v1/probe/query")
+        after = await client.get(PROBE)
+
+    assert [response.status_code for response in scans] == [404, 404, 404]
+    assert scans[0].headers["ratelimit-policy"] == '"default";q=3;w=60'
+    assert methods.status_code == 429
+    assert methods.headers["content-type"] == "application/problem+json"
+    assert methods.json()["code"] == "rate_limited"
+    assert 0 < int(methods.headers["retry-after"]) <= 60
+    assert methods.headers["x-request-id"] == methods.json()["request_id"]
+    assert after.status_code == 429  # the same address's budget

@@ -3,7 +3,7 @@ from __future__ import annotations
 import httpx
 
 from src.core.ids import new_id
-from tests.support.accounts import new_account
+from tests.support.accounts import delete_account, new_account
 from tests.support.avatars import AVATARS, new_avatar
 from tests.support.problems import assert_problem
 
@@ -30,7 +30,7 @@ async def test_missing_deleted_and_orphaned_avatars_are_404(client: httpx.AsyncC
     await client.delete(f"{AVATARS}/{deleted['id']}", headers=owner.headers)
     leaver = await new_account(client)
     orphaned = await new_avatar(client, leaver)
-    await client.delete("/api/v1/users/me", headers=leaver.headers)
+    await delete_account(client, leaver)
 
     for avatar_id in (new_id(), deleted["id"], orphaned["id"]):
         assert_problem(await client.get(f"{AVATARS}/{avatar_id}"), 404, "not_found")

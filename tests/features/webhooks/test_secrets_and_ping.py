@@ -129,3 +129,20 @@ async def test_the_delivery_log_is_paginated_newest_first(client: httpx.AsyncCli
         f"{WEBHOOKS}/{other['id']}/deliveries?cursor={first.json()['meta']['next_cursor']}", headers=owner.headers
     )
     assert_problem(replayed, 400, "invalid_cursor")
+
+
+async def test_answers_with_a_secret_are_never_stored(client: httpx.AsyncClient, receiver: Receiver) -> None:
+    owner = await new_account(client)
+    webhook = await subscribe(client, owner, receiver.url())
+    created = await client.post(
+        WEBHOOKS, json={"url": receiver.url(), "events": ["avatar.created"]}, headers=owner.headers
+    )
+    rotated = await client.post(f"{WEBHOOKS}/{webhook['id']}/rotate-secret", headers=owner.headers)
+    personal = [
+        await client.get(path, headers=owner.headers)
+        for path in ("/api/v1/users/me", "/api/v1/auth/sessions", WEBHOOKS, f"{WEBHOOKS}/{webhook['id']}")
+    ]
+
+    for response in (created, rotated, *personal):
+        assert response.status_code in {200, 201}, response.text
+        assert (response.headers["cache-control"], response.headers["pragma"]) == ("no-store", "no-cache")

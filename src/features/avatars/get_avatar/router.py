@@ -11,7 +11,7 @@ from src.core.http.auth import OPTIONAL_BEARER_SECURITY, Principal
 from src.core.http.problems import problem_responses
 from src.features.avatars.get_avatar.command import GetAvatar
 from src.features.avatars.get_avatar.handler import get_avatar
-from src.features.avatars.read_model import AvatarView, etag_of
+from src.features.avatars.read_model import PERSONALISED_READ, AvatarView, etag_of
 
 __all__ = ("get_avatar_route",)
 
@@ -32,4 +32,4 @@ async def get_avatar_route(
 ) -> Response[AvatarView]:
     command = GetAvatar(avatar_id=avatar_id, viewer_id=viewer.user_id if viewer else None)
     view, version = await get_avatar(command, connection=connection)
-    return Response(view, headers={"ETag": etag_of(version)})
+    return Response(view, headers={"ETag": etag_of(version), **PERSONALISED_READ})

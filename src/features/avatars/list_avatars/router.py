@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from litestar import Request, get
+from litestar import Request, Response, get
 from litestar.di import NamedDependency
 from litestar.params import FromQuery
 
@@ -14,6 +14,7 @@ from src.core.http.problems import problem_responses
 from src.features.avatars.list_avatars.command import ListAvatars
 from src.features.avatars.list_avatars.handler import list_avatars
 from src.features.avatars.list_avatars.schema import AvatarsPage
+from src.features.avatars.read_model import PERSONALISED_READ
 
 __all__ = ("list_avatars_route",)
 
@@ -35,10 +36,11 @@ async def list_avatars_route(
     owner_id: FromQuery[UUID | None] = None,
     limit: FromQuery[LimitParam] = DEFAULT_LIMIT,
     cursor: FromQuery[CursorParam] = "",
-) -> AvatarsPage:
+) -> Response[AvatarsPage]:
     pagination = cursors.paginate(
         request.url.path, scope="avatars", filters={"owner_id": owner_id}, limit=limit, cursor=cursor
     )
     viewer_id = viewer.user_id if viewer else None
     command = ListAvatars(owner_id=owner_id, viewer_id=viewer_id, page=pagination.request)
-    return pagination.page(AvatarsPage, await list_avatars(command, connection=connection))
+    page = pagination.page(AvatarsPage, await list_avatars(command, connection=connection))
+    return Response(page, headers=PERSONALISED_READ)
