@@ -22,7 +22,9 @@ from msgspec import Meta
 from src.core.errors import FieldError, InvalidInput
 
 __all__ = (
+    "BIDI_CONTROLS",
     "END",
+    "INVISIBLE",
     "NAME_PATTERN",
     "TEXT_PATTERN",
     "CurrentPassword",
@@ -39,15 +41,30 @@ _CONTROL: Final = r"\x00-\x1f\x7f-\x9f"
 # Free text may hold tabs and line breaks, never the other controls (nor NUL, which a
 # PostgreSQL text column cannot store).
 _TEXT_CONTROL: Final = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
+# Bidirectional embeddings, overrides and isolates reorder what follows them (a name
+# that reads as another, a direction spoofed): never in text people write here. Right-to-
+# left scripts need none of them; the implicit marks (LRM, RLM) stay allowed inside text.
+BIDI_CONTROLS: Final = r"\u202a-\u202e\u2066-\u2069"
 # Space separators (and the byte-order mark): trimmed from the ends of names.
 _SPACE: Final = r" \u00a0\u1680\u2000-\u200b\u2028\u2029\u202f\u205f\u3000\ufeff"
 _SPACE_CHARACTERS: Final = "".join(
     chr(code) for code in (0x20, 0xA0, 0x1680, *range(0x2000, 0x200C), 0x2028, 0x2029, 0x202F, 0x205F, 0x3000, 0xFEFF)
 )
-NAME_PATTERN: Final = rf"^[{_SPACE}]*[^{_SPACE}{_CONTROL}](?:[^{_CONTROL}]*[^{_SPACE}{_CONTROL}])?[{_SPACE}]*{END}"
-_EMAIL_PART: Final = rf"[^@{_SPACE}{_CONTROL}]"
-EMAIL_PATTERN: Final = rf"^{_EMAIL_PART}+@{_EMAIL_PART}+\.[^@.{_SPACE}{_CONTROL}]+{END}"
-TEXT_PATTERN: Final = rf"^[^{_TEXT_CONTROL}]*{END}"
+# What draws nothing: format characters, fillers and blank look-alikes (soft hyphen,
+# joiners, Hangul fillers, the blank Braille pattern, variation selectors). Allowed inside
+# a name (a joiner makes a family emoji, a selector an emoji's colour), never all of it.
+INVISIBLE: Final = (
+    r"\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u2060-\u2064\u206a-\u206f"
+    r"\u2800\u3164\ufe00-\ufe0f\ufeff\uffa0"
+)
+_VISIBLE: Final = rf"[^{_SPACE}{INVISIBLE}{_CONTROL}{BIDI_CONTROLS}]"
+_INSIDE: Final = rf"[^{_CONTROL}{BIDI_CONTROLS}]"
+# Spaces at the ends (trimmed), a visible first character, and a visible last one (or an
+# emoji's variation selector): a name always shows something.
+NAME_PATTERN: Final = rf"^[{_SPACE}]*{_VISIBLE}(?:{_INSIDE}*(?:{_VISIBLE}|[\ufe00-\ufe0f]))?[{_SPACE}]*{END}"
+_EMAIL_PART: Final = rf"[^@{_SPACE}{INVISIBLE}{_CONTROL}{BIDI_CONTROLS}]"
+EMAIL_PATTERN: Final = rf"^{_EMAIL_PART}+@{_EMAIL_PART}+\.[^@.{_SPACE}{INVISIBLE}{_CONTROL}{BIDI_CONTROLS}]+{END}"
+TEXT_PATTERN: Final = rf"^[^{_TEXT_CONTROL}{BIDI_CONTROLS}]*{END}"
 PASSWORD_MAX_BYTES: Final = 256
 
 type Name = Annotated[
@@ -56,7 +73,8 @@ type Name = Annotated[
         min_length=1,
         max_length=50,
         pattern=NAME_PATTERN,
-        description="1-50 characters, no control characters; surrounding spaces are trimmed",
+        description="1-50 characters with at least one visible one; no control or bidirectional control "
+        "characters; surrounding spaces are trimmed",
         examples=["Ada Lovelace"],
     ),
 ]
@@ -66,7 +84,7 @@ type EmailAddress = Annotated[
         min_length=3,
         max_length=254,
         pattern=EMAIL_PATTERN,
-        description="Case-insensitive: stored lower-cased",
+        description="Compared and stored normalised: NFKC (full-width forms are the same address), lower case",
         examples=["ada@example.com"],
     ),
 ]
@@ -92,7 +110,9 @@ def tidy(value: str) -> str:
 
 
 def normalize_email(value: str) -> str:
-    return unicodedata.normalize("NFC", value).lower()
+    """One account per address however it is typed: NFKC folds compatibility forms (the
+    full-width letters of `ada@example.com` are `ada@example.com`), then lower case."""
+    return unicodedata.normalize("NFKC", value).lower()
 
 
 def check_password_size(password: str, *, pointer: str) -> None:

@@ -29,7 +29,7 @@ from urllib.parse import urlsplit
 from aiohttp.abc import AbstractResolver, ResolveResult
 
 from src.core.errors import FieldError, InvalidInput
-from src.core.text import END
+from src.core.text import BIDI_CONTROLS, END, INVISIBLE
 
 __all__ = (
     "URL_MAX_LENGTH",
@@ -42,8 +42,9 @@ __all__ = (
 )
 
 # What a request body's URL must look like before the guard sees it: http(s), and no
-# spaces or control characters anywhere (a URL has none; NUL cannot even be stored).
-URL_PATTERN: Final = rf"^https?://[^\x00-\x20\x7f-\x9f]+{END}"
+# spaces, control, bidirectional or invisible characters anywhere (a URL has none; NUL
+# cannot even be stored; the others would show a URL other than the one called).
+URL_PATTERN: Final = rf"^https?://[^\x00-\x20\x7f-\x9f{BIDI_CONTROLS}{INVISIBLE}]+{END}"
 URL_MAX_LENGTH: Final = 2048
 
 type Address = IPv4Address | IPv6Address
