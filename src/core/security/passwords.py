@@ -18,14 +18,38 @@ import asyncio
 import base64
 import secrets
 from collections.abc import Callable
+from pathlib import Path
+from typing import Final
 
 from argon2 import PasswordHasher as Argon2Hasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from src.core.errors import ServiceUnavailable
+from src.core.errors import FieldError, InvalidInput, ServiceUnavailable
 from src.core.settings import Settings
 
-__all__ = ("PasswordHasher", "Verification")
+__all__ = ("PasswordHasher", "Verification", "refuse_weak_password")
+
+# Read once, at import: about a thousand lines (see the file's header).
+_COMMON: Final = frozenset(
+    line
+    for line in (Path(__file__).parent / "common_passwords.txt").read_text(encoding="utf-8").splitlines()
+    if line and not line.startswith("#")
+)
+
+
+def refuse_weak_password(password: str, *, email: str, display_name: str, pointer: str) -> None:
+    """A new password must not be one of the most common ones (OWASP ASVS 2.1.7), nor the
+    account's own e-mail address, its local part or its display name, in any case: those
+    are the first guesses. A 400 `weak_password` naming the field."""
+    candidate = password.strip().casefold()
+    own = {email.casefold(), email.partition("@")[0].casefold(), display_name.strip().casefold()}
+    if candidate in _COMMON:
+        detail = "This password is one of the most common ones; choose another."
+    elif candidate in own:
+        detail = "The password must not be your e-mail address or your name."
+    else:
+        return
+    raise InvalidInput(detail, errors=(FieldError(pointer=pointer, detail=detail),), code="weak_password")
 
 
 class Verification:

@@ -101,3 +101,17 @@ async def _count_users(dsn: str, email: str) -> int:
         return count
     finally:
         await connection.close()
+
+
+@pytest.mark.parametrize("common", ["password12", "1234567890", "QWERTYUIOP", "qwerty123456 "])
+async def test_the_most_common_passwords_are_refused(client: httpx.AsyncClient, common: str) -> None:
+    problem = assert_problem(await sign_up(client, password=common), 400, "weak_password")
+    assert problem["errors"] == [{"pointer": "#/password", "detail": problem["detail"], "location": "body"}]
+
+
+async def test_a_password_equal_to_the_account_itself_is_refused(client: httpx.AsyncClient) -> None:
+    email = unique_email("grace.hopper")
+    for password in (email, email.upper(), email.partition("@")[0], "grace hopper jr"):
+        response = await sign_up(client, email=email, password=password, display_name="Grace Hopper Jr")
+        assert_problem(response, 400, "weak_password")
+    assert (await sign_up(client, email=email, display_name="Grace Hopper Jr")).status_code == 201

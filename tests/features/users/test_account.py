@@ -109,3 +109,16 @@ async def test_wrong_current_passwords_spend_the_same_budget_as_failed_logins(se
     assert right_one == 429
     assert_problem(deleting, 429, "too_many_failed_logins")
     assert_problem(logging_in, 429, "too_many_failed_logins")  # one budget per account, whatever asks
+
+
+async def test_the_new_password_may_not_be_common_or_the_account_itself(client: httpx.AsyncClient) -> None:
+    account = await new_account(client)
+    for new_password in ("1234567890", account.email):
+        response = await client.post(
+            "/api/v1/users/me/password",
+            json={"current_password": account.password, "new_password": new_password},
+            headers=account.headers,
+        )
+        problem = assert_problem(response, 400, "weak_password")
+        assert problem["errors"][0]["pointer"] == "#/new_password"
+    assert (await log_in(client, account.email, account.password)).status_code == 200

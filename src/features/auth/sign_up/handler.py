@@ -13,7 +13,7 @@ from src.core.data.database import Database
 from src.core.data.rows import from_row
 from src.core.errors import Conflict
 from src.core.ids import new_id
-from src.core.security.passwords import PasswordHasher
+from src.core.security.passwords import PasswordHasher, refuse_weak_password
 from src.core.text import normalize_email, tidy
 from src.features.auth.sign_up.command import SignUp
 from src.features.auth.sign_up.queries import INSERT_USER
@@ -23,12 +23,12 @@ __all__ = ("sign_up",)
 
 
 async def sign_up(command: SignUp, *, database: Database, passwords: PasswordHasher) -> NewAccountResponse:
+    email, display_name = normalize_email(command.email), tidy(command.display_name)
+    refuse_weak_password(command.password, email=email, display_name=display_name, pointer="#/password")
     password_hash = await passwords.hash(command.password)
     async with database.acquire() as connection:
         try:
-            row = await connection.fetchrow(
-                INSERT_USER, new_id(), normalize_email(command.email), tidy(command.display_name), password_hash
-            )
+            row = await connection.fetchrow(INSERT_USER, new_id(), email, display_name, password_hash)
         except asyncpg.UniqueViolationError:
             raise Conflict("An account with this e-mail address already exists.", code="email_taken") from None
     assert row is not None  # noqa: S101 - INSERT ... RETURNING returns the row it inserted

@@ -13,9 +13,9 @@ from __future__ import annotations
 from src.core.data.database import Database
 from src.core.errors import Conflict, NotFound
 from src.core.runtime.password_checks import PasswordChecks
-from src.core.security.passwords import PasswordHasher
+from src.core.security.passwords import PasswordHasher, refuse_weak_password
 from src.features.users.change_password.command import ChangePassword
-from src.features.users.change_password.queries import REVOKE_OTHER_SESSIONS, SELECT_PASSWORD_HASH, UPDATE_PASSWORD
+from src.features.users.change_password.queries import REVOKE_OTHER_SESSIONS, SELECT_ACCOUNT, UPDATE_PASSWORD
 
 __all__ = ("change_password",)
 
@@ -24,11 +24,15 @@ async def change_password(
     command: ChangePassword, *, database: Database, passwords: PasswordHasher, password_checks: PasswordChecks
 ) -> None:
     async with database.acquire() as connection:
-        stored_hash = await connection.fetchval(SELECT_PASSWORD_HASH, command.user_id)
-    if stored_hash is None:
+        account = await connection.fetchrow(SELECT_ACCOUNT, command.user_id)
+    if account is None:
         raise NotFound("This account no longer exists.")
+    stored_hash = account["password_hash"]
     await password_checks.require_current_password(
         user_id=command.user_id, stored_hash=stored_hash, password=command.current_password, passwords=passwords
+    )
+    refuse_weak_password(
+        command.new_password, email=account["email"], display_name=account["display_name"], pointer="#/new_password"
     )
     new_hash = await passwords.hash(command.new_password)
     async with database.transaction() as transaction:

@@ -1,5 +1,5 @@
-SELECT_PASSWORD_HASH = """
-SELECT password_hash FROM users WHERE id = $1 AND deleted_at IS NULL
+SELECT_ACCOUNT = """
+SELECT password_hash, email, display_name FROM users WHERE id = $1 AND deleted_at IS NULL
 """
 
 # Only over the hash that was checked: a change that happened meanwhile wins, this one fails.
