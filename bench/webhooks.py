@@ -229,7 +229,7 @@ def main() -> int:
             dsn,
             work / "data",
             WEBHOOK_ALLOW_HTTP="true",
-            OUTBOUND_ALLOWED_NETWORKS="127.0.0.1/32",
+            OUTBOUND_ALLOWED_NETWORKS="127.0.0.1/32:*",
         )
         with start(spec, free_port(), work / "serve.log") as running:
             figures = asyncio.run(run(running.url, dsn, args.samples, args.events, running.process.pid))

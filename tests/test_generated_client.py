@@ -148,7 +148,7 @@ def live_with_webhooks(database_url: str, tmp_path: Path) -> Iterator[Served]:
         DATABASE_URL=database_url,
         DATA_DIR=str(tmp_path),
         WEBHOOK_ALLOW_HTTP="true",
-        OUTBOUND_ALLOWED_NETWORKS="127.0.0.1/32",
+        OUTBOUND_ALLOWED_NETWORKS="127.0.0.1/32:*",
     )
     with serve(environment) as served:
         served.wait_for_event("startup_complete")

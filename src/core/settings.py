@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from ipaddress import ip_network
+from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_network
 from pathlib import Path
 from typing import Annotated, Any, Final, Literal, Self
 from urllib.parse import urlsplit
@@ -22,7 +22,16 @@ from msgspec import Meta
 
 from src.core.text import END
 
-__all__ = ("PROJECT_ROOT", "WINDOW_SECONDS", "Settings", "SettingsError", "load_settings")
+__all__ = (
+    "PROJECT_ROOT",
+    "WEB_PORTS",
+    "WINDOW_SECONDS",
+    "NetworkAllowance",
+    "Settings",
+    "SettingsError",
+    "load_settings",
+    "parse_network_allowance",
+)
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -139,8 +148,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     # --- webhooks and other outbound calls to addresses users give us -------------------
     # Plain http:// targets (https only by default).
     webhook_allow_http: bool = False
-    # Networks reachable despite being private/loopback/link-local (comma-separated CIDRs),
-    # e.g. 127.0.0.1/32 for a local receiver in development. Never "everything" in production.
+    # Networks reachable despite being private/loopback/link-local (comma-separated CIDRs,
+    # each with its ports: 127.0.0.1/32:8443; a bare one allows 80 and 443 only).
+    # Never "everything" in production.
     outbound_allowed_networks: tuple[str, ...] = ()
     webhook_timeout: Annotated[float, Meta(gt=0, le=60)] = 10.0
     webhook_max_response_bytes: Annotated[int, Meta(ge=0, le=10_485_760)] = 65_536
@@ -256,16 +266,58 @@ def _check_browser_rules(settings: Settings) -> None:
             raise SettingsError(f"CORS_ALLOW_ORIGINS has {origin!r}: use scheme://host[:port], with no path")
 
 
+class NetworkAllowance(msgspec.Struct, frozen=True):
+    """One entry of OUTBOUND_ALLOWED_NETWORKS: an internal network webhooks may reach, on
+    these ports (None: any). A bare network allows the web ports only, 80 and 443:
+    `127.0.0.1/32` must not also open `https://127.0.0.1:6379/` (Redis) or `:5432`."""
+
+    network: IPv4Network | IPv6Network
+    ports: frozenset[int] | None
+
+    def allows(self, address: IPv4Address | IPv6Address, port: int) -> bool:
+        return address in self.network and (self.ports is None or port in self.ports)
+
+
+WEB_PORTS: Final = frozenset({80, 443})
+
+
+def parse_network_allowance(entry: str) -> NetworkAllowance:
+    """`127.0.0.1/32` (ports 80 and 443), `127.0.0.1/32:8443`, `10.0.0.0/8:8000-8999`,
+    `127.0.0.1/32:*` (any port); IPv6 in brackets when it names ports: `[fd00::/8]:8443`."""
+    network_text, ports_text = entry, ""
+    if entry.startswith("["):
+        network_text, _, ports_text = entry[1:].partition("]")
+        if ports_text and not ports_text.startswith(":"):
+            raise ValueError(entry)
+        ports_text = ports_text[1:]
+    elif entry.count(":") == 1:
+        network_text, _, ports_text = entry.partition(":")
+    network = ip_network(network_text, strict=False)
+    if not ports_text:
+        return NetworkAllowance(network, WEB_PORTS)
+    if ports_text == "*":
+        return NetworkAllowance(network, None)
+    low_text, _, high_text = ports_text.partition("-")
+    low, high = int(low_text), int(high_text or low_text)
+    if not 1 <= low <= high <= 65535:
+        raise ValueError(entry)
+    return NetworkAllowance(network, frozenset(range(low, high + 1)))
+
+
 def _check_network_rules(settings: Settings) -> None:
-    for variable, networks in (
-        ("TRUSTED_PROXIES", settings.trusted_proxies),
-        ("OUTBOUND_ALLOWED_NETWORKS", settings.outbound_allowed_networks),
-    ):
-        for network in networks:
-            try:
-                ip_network(network, strict=False)
-            except ValueError:
-                raise SettingsError(f"{variable} has {network!r}, which is not an address or CIDR") from None
+    for network in settings.trusted_proxies:
+        try:
+            ip_network(network, strict=False)
+        except ValueError:
+            raise SettingsError(f"TRUSTED_PROXIES has {network!r}, which is not an address or CIDR") from None
+    for entry in settings.outbound_allowed_networks:
+        try:
+            parse_network_allowance(entry)
+        except ValueError:
+            raise SettingsError(
+                f"OUTBOUND_ALLOWED_NETWORKS has {entry!r}: use an address or CIDR, optionally with ports "
+                "(127.0.0.1/32:8443, 10.0.0.0/8:8000-8999, [fd00::/8]:*)"
+            ) from None
 
 
 def _check_urls(settings: Settings) -> None:
@@ -299,7 +351,7 @@ def _check_production(settings: Settings) -> None:
         raise SettingsError("LOG_FORMAT=console is refused when APP_ENV=production (use json)")
     if any(ip_network(network, strict=False).prefixlen == 0 for network in settings.trusted_proxies):
         raise SettingsError("TRUSTED_PROXIES must not trust every address when APP_ENV=production")
-    if any(ip_network(network, strict=False).prefixlen == 0 for network in settings.outbound_allowed_networks):
+    if any(parse_network_allowance(entry).network.prefixlen == 0 for entry in settings.outbound_allowed_networks):
         raise SettingsError("OUTBOUND_ALLOWED_NETWORKS must not allow every address when APP_ENV=production")
 
 

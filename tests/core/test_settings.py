@@ -169,3 +169,12 @@ def test_production_logs_json_by_default() -> None:
     settings = load_settings(PRODUCTION)
 
     assert settings.log_as_json is True
+
+
+@pytest.mark.parametrize(
+    "entry",
+    ["127.0.0.1/32:0", "127.0.0.1/32:70000", "127.0.0.1/32:9-8", "::1/128:443", "[::1/128]443", "10.0.0.0/8:http"],
+)
+def test_outbound_allowances_with_bad_ports_are_refused(entry: str) -> None:
+    with pytest.raises(SettingsError, match="OUTBOUND_ALLOWED_NETWORKS has"):
+        load_settings({"OUTBOUND_ALLOWED_NETWORKS": entry})

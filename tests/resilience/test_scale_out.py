@@ -68,7 +68,7 @@ async def test_three_instances_share_limits_keys_and_deliveries(
         RATE_LIMIT_DEFAULT=f"{PER_USER_LIMIT}/minute",
         RATE_LIMIT_AUTH="100/minute",
         WEBHOOK_ALLOW_HTTP="true",
-        OUTBOUND_ALLOWED_NETWORKS="127.0.0.1/32",
+        OUTBOUND_ALLOWED_NETWORKS="127.0.0.1/32:*",
     )
     async with _instances(environment) as served:
         clients = [httpx.AsyncClient(base_url=instance.url, timeout=15) for instance in served]

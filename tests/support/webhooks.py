@@ -52,7 +52,7 @@ def webhook_settings(database_url: str, **changes: Any) -> Settings:
     values: dict[str, Any] = {
         "database_url": database_url,
         "webhook_allow_http": True,
-        "outbound_allowed_networks": ("127.0.0.1/32",),
+        "outbound_allowed_networks": ("127.0.0.1/32:*",),  # receivers listen on any free port
         "webhook_retry_schedule": "1s,1s,1s",
         "webhook_timeout": 2.0,
         "webhook_poll_seconds": 0.5,

@@ -6,7 +6,9 @@ A target is refused unless:
   credentials, and its host is not a known metadata name;
 - every address its host resolves to is public: not loopback, private, link-local,
   CGNAT, unique-local, multicast, reserved or unspecified, including IPv4 addresses
-  wrapped in IPv6 (mapped, 6to4, NAT64) -- unless it is in OUTBOUND_ALLOWED_NETWORKS.
+  wrapped in IPv6 (mapped, 6to4, NAT64) -- unless it is in OUTBOUND_ALLOWED_NETWORKS on
+  a port that entry names (a bare network: 80 and 443 only, so allowing a receiver does
+  not open the same host's Redis or PostgreSQL).
 
 The check runs when a URL is registered and again at every delivery, and the HTTP client
 connects only to the addresses that were checked: `GuardedResolver` is the shared
@@ -29,6 +31,7 @@ from urllib.parse import urlsplit
 from aiohttp.abc import AbstractResolver, ResolveResult
 
 from src.core.errors import FieldError, InvalidInput
+from src.core.settings import parse_network_allowance
 from src.core.text import BIDI_CONTROLS, END, INVISIBLE
 
 __all__ = (
@@ -122,15 +125,16 @@ class OutboundGuard:
         self, *, allow_http: bool, allowed_networks: Iterable[str], resolve: Resolve | None = None, timeout: float
     ) -> None:
         self._allow_http = allow_http
-        self._allowed: tuple[Network, ...] = tuple(ip_network(network, strict=False) for network in allowed_networks)
+        self._allowed = tuple(parse_network_allowance(entry) for entry in allowed_networks)
         self._resolve = resolve or _system_resolve
         self._timeout = timeout
 
-    def is_allowed(self, address: Address) -> bool:
-        if any(address in network for network in self._allowed):
+    def is_allowed(self, address: Address, port: int) -> bool:
+        """Public addresses on any port; internal ones only as OUTBOUND_ALLOWED_NETWORKS says."""
+        if any(allowance.allows(address, port) for allowance in self._allowed):
             return True
         if isinstance(address, IPv6Address) and (embedded := _embedded_ipv4(address)) is not None:
-            return self.is_allowed(embedded)
+            return self.is_allowed(embedded, port)
         return not (
             any(address in network for network in _BLOCKED_NETWORKS)
             or address.is_private
@@ -162,9 +166,10 @@ class OutboundGuard:
             literal: Address | None = ip_address(host)
         except ValueError:
             literal = None
-        if literal is not None and not self.is_allowed(literal):
+        target = Target(parts.scheme, host, port or (443 if parts.scheme == "https" else 80))
+        if literal is not None and not self.is_allowed(literal, target.port):
             raise BlockedDestination("Private, loopback and other internal addresses are not allowed.")
-        return Target(parts.scheme, host, port or (443 if parts.scheme == "https" else 80))
+        return target
 
     async def resolve(self, host: str, port: int) -> list[Address]:
         """Every address of `host`, each of them allowed; else BlockedDestination."""
@@ -176,7 +181,7 @@ class OutboundGuard:
         addresses = [ip_address(text.split("%", 1)[0]) for text in found]
         if not addresses:
             raise BlockedDestination(f"The host {host!r} does not resolve.", code="destination_unresolvable")
-        if not all(self.is_allowed(address) for address in addresses):
+        if not all(self.is_allowed(address, port) for address in addresses):
             raise BlockedDestination(f"The host {host!r} resolves to an internal address, which is not allowed.")
         return addresses
 

@@ -46,22 +46,54 @@ def _guard(
     ],
 )
 def test_internal_addresses_are_refused(address: str) -> None:
-    assert not _guard().is_allowed(ip_address(address))
+    assert not _guard().is_allowed(ip_address(address), 443)
 
 
 @pytest.mark.parametrize("address", ["93.184.215.14", "1.1.1.1", "2606:4700:4700::1111", "::ffff:1.1.1.1"])
 def test_public_addresses_are_allowed(address: str) -> None:
-    assert _guard().is_allowed(ip_address(address))
+    assert _guard().is_allowed(ip_address(address), 443)
+    assert _guard().is_allowed(ip_address(address), 8443)
 
 
 def test_the_allow_list_is_the_only_way_in() -> None:
     guard = _guard(allowed=("127.0.0.0/8", "fd12::/16"))
 
-    assert guard.is_allowed(ip_address("127.0.0.1"))
-    assert guard.is_allowed(ip_address("::ffff:127.0.0.1")), "the wrapped address is what counts"
-    assert guard.is_allowed(ip_address("fd12::1"))
-    assert not guard.is_allowed(ip_address("10.0.0.1"))
-    assert not guard.is_allowed(ip_address("::1"))
+    assert guard.is_allowed(ip_address("127.0.0.1"), 443)
+    assert guard.is_allowed(ip_address("::ffff:127.0.0.1"), 443), "the wrapped address is what counts"
+    assert guard.is_allowed(ip_address("fd12::1"), 80)
+    assert not guard.is_allowed(ip_address("10.0.0.1"), 443)
+    assert not guard.is_allowed(ip_address("::1"), 443)
+
+
+@pytest.mark.parametrize(
+    ("allowed", "port", "allows"),
+    [
+        ("127.0.0.1/32", 443, True),
+        ("127.0.0.1/32", 80, True),
+        ("127.0.0.1/32", 6379, False),  # a bare network is the web ports only: not the host's Redis
+        ("127.0.0.1/32", 5432, False),
+        ("127.0.0.1/32:8443", 8443, True),
+        ("127.0.0.1/32:8443", 443, False),
+        ("127.0.0.1/32:8000-8999", 8080, True),
+        ("127.0.0.1/32:8000-8999", 9000, False),
+        ("127.0.0.1/32:*", 6379, True),
+        ("[::1/128]:8443", 8443, True),
+        ("[::1/128]:8443", 6379, False),
+        ("::1/128", 443, True),
+    ],
+)
+def test_an_allowance_names_its_ports(allowed: str, port: int, allows: bool) -> None:
+    address = "::1" if ":" in allowed.split("/", maxsplit=1)[0] else "127.0.0.1"
+    assert _guard(allowed=(allowed,)).is_allowed(ip_address(address), port) is allows
+
+
+async def test_a_url_on_a_port_its_allowance_does_not_name_is_refused() -> None:
+    guard = _guard(allowed=("127.0.0.1/32:8443",))
+
+    assert guard.check_url("https://127.0.0.1:8443/hook").port == 8443
+    for url in ("https://127.0.0.1:6379/", "https://127.0.0.1:5432/", "https://127.0.0.1/"):
+        with pytest.raises(BlockedDestination):
+            guard.check_url(url)
 
 
 @pytest.mark.parametrize(

@@ -13,9 +13,11 @@ import asyncpg
 import httpx
 import pytest
 
+from src.app import create_app
 from src.core.settings import Settings
-from tests.support.accounts import new_account
+from tests.support.accounts import Account, new_account
 from tests.support.avatars import new_avatar
+from tests.support.http import running_app
 from tests.support.problems import assert_problem
 from tests.support.webhooks import (
     ALL_EVENTS,
@@ -35,7 +37,7 @@ PUBLIC_ADDRESS = "93.184.215.14"
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return webhook_settings(database_url, outbound_allowed_networks=(f"{ALLOWED_RECEIVER_HOST}/32",))
+    return webhook_settings(database_url, outbound_allowed_networks=(f"{ALLOWED_RECEIVER_HOST}/32:*",))
 
 
 @pytest.fixture
@@ -178,3 +180,21 @@ async def test_the_allow_list_is_the_only_way_in(client: httpx.AsyncClient, rece
         WEBHOOKS, json={"url": "http://127.0.0.4/hook", "events": ALL_EVENTS}, headers=owner.headers
     )
     assert_problem(neighbour, 400, "destination_not_allowed")
+
+
+async def test_an_allowed_network_opens_only_the_ports_it_names(settings: Settings, receiver: Receiver) -> None:
+    """OUTBOUND_ALLOWED_NETWORKS=127.0.0.1/32 also admitted https://127.0.0.1:6379/ and :5432."""
+    port = int(receiver.url().rsplit(":", 1)[1].split("/", 1)[0])
+    for allowed in (f"{ALLOWED_RECEIVER_HOST}/32:{port}", f"{ALLOWED_RECEIVER_HOST}/32"):
+        narrowed = settings.with_changes(outbound_allowed_networks=(allowed,))
+        async with running_app(create_app(narrowed, resolve=StubResolver())) as client:
+            owner = await new_account(client)
+
+            async def register(url: str, owner: Account = owner, client: httpx.AsyncClient = client) -> httpx.Response:
+                return await client.post(WEBHOOKS, json={"url": url, "events": ALL_EVENTS}, headers=owner.headers)
+
+            for other_port in (6379, 5432):
+                refused = await register(f"http://{ALLOWED_RECEIVER_HOST}:{other_port}/")
+                assert_problem(refused, 400, "destination_not_allowed")
+            named = await register(receiver.url())
+            assert named.status_code == (201 if allowed.endswith(f":{port}") else 400), allowed
