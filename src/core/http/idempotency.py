@@ -4,7 +4,9 @@
   stored in the *same transaction* as the resource it created, so a crash never leaves
   a key without its resource or a resource without its key.
 - A retry with the same key and the same body gets the stored response again, with
-  `Idempotent-Replayed: true`, and creates nothing.
+  `Idempotent-Replayed: true`, and creates nothing. Fields that are shown once (a
+  webhook's signing secret) are stored, and replayed, as null: no secret sits in the
+  idempotency table, or is handed out again for 24 hours to whoever holds the key.
 - The same key with another body is a 422: the client reused a key by mistake.
 - While the first request is still running, a second one with that key gets 409
   instead of waiting: a transaction-scoped advisory lock on (scope, key) tells.
@@ -99,7 +101,7 @@ def _fingerprint(method: str, path: str, body: msgspec.Struct) -> bytes:
 class Idempotency:
     """One request's use of a key. Without a key it simply runs the request."""
 
-    __slots__ = ("_connection", "_fingerprint", "_key", "_scope")
+    __slots__ = ("_conceal", "_connection", "_fingerprint", "_key", "_scope")
 
     def __init__(
         self,
@@ -109,10 +111,14 @@ class Idempotency:
         scope: str,
         key: str | None,
         body: msgspec.Struct,
+        conceal: frozenset[str] = frozenset(),
     ) -> None:
+        """`conceal` names response fields that are shown once (a signing secret): they are
+        stored, and so replayed, as null, never kept in the idempotency table."""
         self._connection = connection
         self._scope = scope
         self._key = key
+        self._conceal = conceal
         self._fingerprint = _fingerprint(request.method, request.url.path, body)
 
     async def run[T](self, produce: Callable[[], Awaitable[Response[T]]]) -> Response[T]:
@@ -145,13 +151,19 @@ class Idempotency:
         kept: Mapping[str, str] = {
             name: value for name, value in response.headers.items() if name.lower() in _KEPT_HEADERS
         }
+        stored_body = msgspec.json.encode(response.content)
+        if self._conceal:
+            fields = msgspec.json.decode(stored_body)
+            stored_body = msgspec.json.encode(
+                {name: None if name in self._conceal else value for name, value in fields.items()}
+            )
         await self._connection.execute(
             INSERT_STORED,
             self._scope,
             self._key,
             self._fingerprint,
             response.status_code,
-            msgspec.json.encode(response.content),
+            stored_body,
             msgspec.json.encode(kept).decode(),
             utc_now() + _TTL,
         )

@@ -77,7 +77,13 @@ class WebhookView(msgspec.Struct, frozen=True):
 class NewSecretView(WebhookView, frozen=True):
     """The subscription and its signing secret: shown this once, keep it."""
 
-    secret: Annotated[str, Meta(description="whsec_ + base64: verify webhook-signature with it")]
+    secret: Annotated[
+        str | None,
+        Meta(
+            description="whsec_ + base64: verify webhook-signature with it. Shown once: null on an idempotent "
+            "replay of the create (rotate it if it was lost)"
+        ),
+    ]
     previous_secret_expires_at: Annotated[
         datetime | None, Meta(description="Until then the previous secret signs too (after a rotation)")
     ]

@@ -200,7 +200,9 @@ async def test_delete_removes_the_webhook(client: httpx.AsyncClient, receiver: R
     assert_problem(await client.delete(path, headers=owner.headers), 404, "not_found")
 
 
-async def test_create_honours_idempotency_keys(client: httpx.AsyncClient, receiver: Receiver) -> None:
+async def test_create_honours_idempotency_keys_and_shows_the_secret_once(
+    client: httpx.AsyncClient, receiver: Receiver, database_url: str
+) -> None:
     owner = await new_account(client)
     body = {"url": receiver.url(), "events": ALL_EVENTS}
     headers = {**owner.headers, "Idempotency-Key": "create-hook-1"}
@@ -208,8 +210,17 @@ async def test_create_honours_idempotency_keys(client: httpx.AsyncClient, receiv
     first = await client.post(WEBHOOKS, json=body, headers=headers)
     again = await client.post(WEBHOOKS, json=body, headers=headers)
     assert first.status_code == again.status_code == 201
-    assert again.json() == first.json(), "the retry gets the same webhook, secret included"
+    secret = first.json()["secret"]
+    assert secret.startswith("whsec_")
+    assert again.json() == {**first.json(), "secret": None}, "the retry gets the same webhook, not its secret"
     assert again.headers["Idempotent-Replayed"] == "true"
+    connection = await asyncpg.connect(database_url)
+    try:
+        stored = await connection.fetch("SELECT response_body FROM idempotency_keys")
+    finally:
+        await connection.close()
+    assert stored
+    assert all(secret.encode() not in bytes(row["response_body"]) for row in stored)
     assert len((await client.get(WEBHOOKS, headers=owner.headers)).json()["data"]) == 1
 
     reused = await client.post(WEBHOOKS, json={**body, "events": ["avatar.created"]}, headers=headers)

@@ -21,13 +21,16 @@ from src.features.webhooks.read_model import NewSecretView
 __all__ = ("create_webhook_route",)
 
 MAX_WEBHOOKS_PER_OWNER: Final = 20
+# A replay of the create (same Idempotency-Key) answers the same, but without the secret.
+_SHOWN_ONCE: Final = frozenset({"secret"})
 
 
 @post(
     "/",
     operation_id="createWebhook",
     summary="Subscribe a URL to events about your avatars",
-    description="The response holds the signing secret: it is shown only this once. Deliveries follow the "
+    description="The response holds the signing secret: it is shown only this once (a replay with the same "
+    "`Idempotency-Key` answers with `secret: null`; rotate the secret if it was lost). Deliveries follow the "
     "Standard Webhooks spec (webhook-id, webhook-timestamp, webhook-signature). Send `Idempotency-Key` to make "
     "retries safe.",
     status_code=201,
@@ -55,7 +58,9 @@ async def create_webhook_route(
         max_per_owner=MAX_WEBHOOKS_PER_OWNER,
     )
     async with database.transaction() as transaction:
-        idempotency = Idempotency(transaction, request, scope=f"user:{user.user_id}", key=idempotency_key, body=data)
+        idempotency = Idempotency(
+            transaction, request, scope=f"user:{user.user_id}", key=idempotency_key, body=data, conceal=_SHOWN_ONCE
+        )
         return await idempotency.run(partial(_created, command, transaction))
 
 
