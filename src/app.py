@@ -103,6 +103,7 @@ def _rate_limits(settings: Settings) -> RateLimits:
         {
             DEFAULT_POLICY: RatePolicy.parse(DEFAULT_POLICY, settings.rate_limit_default),
             "auth": RatePolicy.parse("auth", settings.rate_limit_auth),
+            "ping": RatePolicy.parse("ping", settings.rate_limit_ping),
         },
         user_of=rate_limit_user,
         counter_for=_rate_counter,

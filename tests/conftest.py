@@ -54,6 +54,7 @@ def base_settings(**changes: Any) -> Settings:
         # Tests that are about rate limits set their own; the rest must not run into them.
         "rate_limit_default": "1000000/minute",
         "rate_limit_auth": "1000000/minute",
+        "rate_limit_ping": "1000000/minute",
         # Argon2id at its cheapest: the tests are about behaviour, not hash strength.
         "password_hash_memory_kib": 8,
         "password_hash_time_cost": 1,

@@ -106,6 +106,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     rate_limit_default: RateSpec = "300/minute"
     # The strict policy that sign-up and login opt into, always per client address.
     rate_limit_auth: RateSpec = "10/minute"
+    # Webhook pings: each makes us call someone's server while the caller waits (per user).
+    rate_limit_ping: RateSpec = "10/minute"
     # Per-address limits count an IPv6 client by its network of this many bits (a host holds a /64).
     rate_limit_ipv6_prefix: Annotated[int, Meta(ge=32, le=128)] = 64
     # Proxies whose X-Forwarded-For is believed (CIDRs, comma-separated). Empty: the
@@ -164,6 +166,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     webhook_secret_grace_seconds: Annotated[int, Meta(ge=0, le=30 * 86_400)] = 86_400
     webhook_concurrency: Annotated[int, Meta(ge=1, le=256)] = 16
     webhook_concurrency_per_endpoint: Annotated[int, Meta(ge=1, le=64)] = 4
+    # Pings in flight at once per user, across all workers and instances.
+    webhook_ping_concurrency: Annotated[int, Meta(ge=1, le=16)] = 1
     # Poll for due deliveries this often even without a NOTIFY (a retry falling due, a lost notification).
     webhook_poll_seconds: Annotated[float, Meta(gt=0, le=300)] = 5.0
     webhook_dispatcher_enabled: bool = True

@@ -5,7 +5,7 @@ Registered once on the app (`src.app`), declared by name in a route's signature:
     async def route(connection: NamedDependency[Connection]) -> ...    # reads
     async def route(transaction: NamedDependency[Connection]) -> ...   # writes: one transaction
     async def route(database: NamedDependency[Database]) -> ...        # handlers that call the network
-    async def route(http: NamedDependency[aiohttp.ClientSession]) -> ...
+    async def route(http: NamedDependency[aiohttp.ClientSession]) -> ...   # outbound calls a user waits for
     async def route(user: NamedDependency[Principal]) -> ...            # see core.http.auth
 
 `transaction` commits when the handler (and the response serialisation) succeeded and
@@ -37,6 +37,7 @@ from src.core.http.auth import AUTH_DEPENDENCIES, verify_pending_session
 from src.core.runtime.background import BackgroundTasks
 from src.core.runtime.lifespan import Resources, resources_from
 from src.core.runtime.password_checks import PasswordChecks
+from src.core.runtime.rate_counters import RateCounter
 from src.core.security.keys import SigningKeys
 from src.core.security.outbound import OutboundGuard
 from src.core.security.passwords import PasswordHasher
@@ -89,6 +90,10 @@ def provide_outbound(state: State) -> OutboundGuard:
     return require_resources(state).outbound
 
 
+def provide_rate_counter(state: State) -> RateCounter:
+    return require_resources(state).rate_counter
+
+
 def provide_password_checks(state: State) -> PasswordChecks:
     return require_resources(state).password_checks
 
@@ -117,6 +122,7 @@ KERNEL_DEPENDENCIES: Final[Mapping[str, Provide]] = {
     "passwords": Provide(provide_passwords, sync_to_thread=False),
     "signing_keys": Provide(provide_signing_keys, sync_to_thread=False),
     "cursors": Provide(provide_cursors, sync_to_thread=False),
+    "rate_counter": Provide(provide_rate_counter, sync_to_thread=False),
     "password_checks": Provide(provide_password_checks, sync_to_thread=False),
     "outbound": Provide(provide_outbound, sync_to_thread=False),
     "connection": Provide(provide_connection),

@@ -176,8 +176,13 @@ async def _start(
         resolve=resolve,
         timeout=settings.http_client_connect_timeout,
     )
+    # Two sessions, each with its own connection limits: what requests call while a user
+    # waits (a webhook ping) never takes connections from the background deliveries, and
+    # a flood of the one cannot slow the other, even to the same host.
     http = create_http_client(settings, outbound)
     stack.push_async_callback(http.close)
+    jobs_http = create_http_client(settings, outbound)
+    stack.push_async_callback(jobs_http.close)
     redis: Redis | None = None
     rate_counter: RateCounter = MemoryRateCounter()
     if settings.redis_url:
@@ -190,7 +195,7 @@ async def _start(
     stack.push_async_callback(tasks.shutdown, half_grace)
     forget_dead_workers()
     tasks.spawn(_record_pool_every(database, _POOL_METRICS_INTERVAL), name="pool-metrics")
-    context = JobContext(settings=settings, database=database, http=http, outbound=outbound)
+    context = JobContext(settings=settings, database=database, http=jobs_http, outbound=outbound)
     JobRunner(jobs, context, dsn).start(tasks.spawn)
     return Resources(
         settings=settings,

@@ -5,49 +5,39 @@ Past `LOGIN_FAILURES_PER_ACCOUNT` failed checks in a window the account answers 
 (`too_many_failed_logins`), whoever asks and from wherever, so guessing one account's
 password from many addresses or through a stolen session gains nothing.
 
-The budget holds under any concurrency: a check reserves its place atomically before the
-password is verified (`RateCounter.hit`), and gives it back when it was not a failure
-(the password matched, or the check never ran: the hasher was busy, the database away).
-A read of the count followed by a later increment let 80 concurrent guesses all see room
-for one more.
+The budget holds under any concurrency (`Reservations`): a check takes its place before
+the password is verified, and gives it back unless it failed (the password matched, or
+the check never ran: the hasher was busy, the database away). A read of the count
+followed by a later increment let 80 concurrent guesses all see room for one more.
 """
 
 from __future__ import annotations
 
 import hashlib
-import math
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Final
 from uuid import UUID
 
-from src.core.errors import Forbidden, TooManyRequests
-from src.core.runtime.rate_counters import RateCounter, RatePolicy
+from src.core.errors import Forbidden
+from src.core.runtime.rate_counters import RateCounter, RatePolicy, Reservation, Reservations
 from src.core.security.passwords import PasswordHasher
 
-__all__ = ("PasswordCheck", "PasswordChecks")
+__all__ = ("PasswordChecks",)
 
 _KEY_PREFIX: Final = "password-checks:"
 
 
-class PasswordCheck:
-    """One reserved check; `failed()` keeps the reservation (a wrong password)."""
-
-    __slots__ = ("is_failure",)
-
-    def __init__(self) -> None:
-        self.is_failure = False
-
-    def failed(self) -> None:
-        self.is_failure = True
-
-
 class PasswordChecks:
-    __slots__ = ("_counter", "_policy")
+    __slots__ = ("_budget",)
 
     def __init__(self, counter: RateCounter, policy: RatePolicy) -> None:
-        self._counter = counter
-        self._policy = policy
+        self._budget = Reservations(
+            counter,
+            policy,
+            code="too_many_failed_logins",
+            detail="Too many failed password checks for this account; wait before trying again.",
+        )
 
     @staticmethod
     def of_account(user_id: UUID) -> str:
@@ -60,22 +50,10 @@ class PasswordChecks:
         return f"{_KEY_PREFIX}unknown:{hashlib.sha256(email.encode()).hexdigest()[:32]}"
 
     @asynccontextmanager
-    async def reserve(self, key: str) -> AsyncIterator[PasswordCheck]:
-        """A place in the budget for one check, or 429 when it is spent."""
-        reserved = await self._counter.hit(key, self._policy.window_seconds)
-        if reserved.hits > self._policy.limit:
-            await self._counter.give_back(key)  # refused: this one checked nothing
-            raise TooManyRequests(
-                "Too many failed password checks for this account; wait before trying again.",
-                retry_after=max(math.ceil(reserved.reset_after), 1),
-                code="too_many_failed_logins",
-            )
-        check = PasswordCheck()
-        try:
-            yield check
-        finally:
-            if not check.is_failure:
-                await self._counter.give_back(key)
+    async def reserve(self, key: str) -> AsyncIterator[Reservation]:
+        """A place for one check, or 429; `keep()` it when the password was wrong."""
+        async with self._budget.reserve(key) as reservation:
+            yield reservation
 
     async def require_current_password(
         self, *, user_id: UUID, stored_hash: str, password: str, passwords: PasswordHasher
@@ -84,5 +62,5 @@ class PasswordChecks:
         password, delete the account): 403 `wrong_password`, counted like a failed login."""
         async with self.reserve(self.of_account(user_id)) as check:
             if not (await passwords.verify(stored_hash, password)).matches:
-                check.failed()
+                check.keep()
                 raise Forbidden("The current password is wrong.", code="wrong_password")

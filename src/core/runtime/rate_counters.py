@@ -1,22 +1,27 @@
 """Rate-limit counters: fixed windows, counted atomically, in this worker or in Redis.
 
-The store behind `core.http.rate_limit` (which decides what to count and answers 429)
-and the failed-login budget of the auth feature. `MemoryRateCounter` counts per worker;
+The store behind `core.http.rate_limit` (which decides what to count and answers 429),
+and `Reservations`: budgets that hold under concurrency (the per-account password
+checks, a user's webhook pings in flight). `MemoryRateCounter` counts per worker;
 `RedisRateCounter` (`core.runtime.redis`, loaded only with REDIS_URL) shares the counts
 across workers and instances and falls back to memory while Redis is away.
 """
 
 from __future__ import annotations
 
+import math
 import time
 from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Final, NamedTuple
 
 import msgspec
 
+from src.core.errors import TooManyRequests
 from src.core.settings import WINDOW_SECONDS
 
-__all__ = ("Hit", "MemoryRateCounter", "RateCounter", "RatePolicy")
+__all__ = ("Hit", "MemoryRateCounter", "RateCounter", "RatePolicy", "Reservation", "Reservations")
 
 
 class RatePolicy(msgspec.Struct, frozen=True):
@@ -95,3 +100,47 @@ class MemoryRateCounter(RateCounter):
         self._hits_since_sweep = 0
         for key in [key for key, (_, ends_at) in self._windows.items() if ends_at <= now]:
             del self._windows[key]
+
+
+class Reservation:
+    """A place taken in a `Reservations` budget; `keep()` leaves it spent (a failed
+    password check), else it is given back when the block ends."""
+
+    __slots__ = ("kept",)
+
+    def __init__(self) -> None:
+        self.kept = False
+
+    def keep(self) -> None:
+        self.kept = True
+
+
+class Reservations:
+    """At most `policy.limit` places per key per window, taken atomically: the way a
+    budget holds under any concurrency (a read of the count followed by a later increment
+    lets every concurrent caller see room for one more). A place is taken before the work
+    (`RateCounter.hit`) and given back after it, unless kept. Shared across workers and
+    instances when the counter is Redis'; a place held by a process that died is freed
+    when its window ends."""
+
+    __slots__ = ("_code", "_counter", "_detail", "_policy")
+
+    def __init__(self, counter: RateCounter, policy: RatePolicy, *, code: str, detail: str) -> None:
+        self._counter = counter
+        self._policy = policy
+        self._code = code
+        self._detail = detail
+
+    @asynccontextmanager
+    async def reserve(self, key: str) -> AsyncIterator[Reservation]:
+        """A place for `key`, or `TooManyRequests` (with this budget's code) when none is left."""
+        taken = await self._counter.hit(key, self._policy.window_seconds)
+        if taken.hits > self._policy.limit:
+            await self._counter.give_back(key)  # refused: it took nothing
+            raise TooManyRequests(self._detail, retry_after=max(math.ceil(taken.reset_after), 1), code=self._code)
+        reservation = Reservation()
+        try:
+            yield reservation
+        finally:
+            if not reservation.kept:
+                await self._counter.give_back(key)

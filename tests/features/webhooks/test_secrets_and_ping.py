@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import httpx
 
+from src.app import create_app
+from src.core.settings import Settings
 from tests.support.accounts import new_account
 from tests.support.avatars import new_avatar
+from tests.support.http import running_app
 from tests.support.problems import assert_problem
-from tests.support.webhooks import WEBHOOKS, Receiver, Reply, delivery_log, subscribe, wait_for_log
+from tests.support.webhooks import WEBHOOKS, Receiver, Reply, StubResolver, delivery_log, subscribe, wait_for_log
 
 
 async def test_after_a_rotation_both_secrets_verify_until_the_grace_period_ends(
@@ -146,3 +151,63 @@ async def test_answers_with_a_secret_are_never_stored(client: httpx.AsyncClient,
     for response in (created, rotated, *personal):
         assert response.status_code in {200, 201}, response.text
         assert (response.headers["cache-control"], response.headers["pragma"]) == ("no-store", "no-cache")
+
+
+async def test_a_user_has_one_ping_in_flight_refused_ones_answer_at_once(
+    client: httpx.AsyncClient, receiver: Receiver
+) -> None:
+    owner = await new_account(client)
+    webhook = await subscribe(client, owner, receiver.url("/slow"))
+    receiver.answer("/slow", then=Reply(200, delay=1.5))
+    path = f"{WEBHOOKS}/{webhook['id']}/ping"
+
+    async def ping() -> tuple[int, float]:
+        started = time.monotonic()
+        response = await client.post(path, headers=owner.headers)
+        return response.status_code, time.monotonic() - started
+
+    results = await asyncio.gather(ping(), *(ping() for _ in range(4)))
+    statuses = sorted(status for status, _ in results)
+    assert statuses == [200, 429, 429, 429, 429]
+    assert all(seconds < 1.0 for status, seconds in results if status == 429)  # refused, not queued
+    refused = await client.post(path, headers=owner.headers)
+    assert refused.status_code == 200  # the place was given back
+
+
+async def test_pings_are_rate_limited_per_user(settings: Settings, resolver: StubResolver, receiver: Receiver) -> None:
+    async with running_app(create_app(settings.with_changes(rate_limit_ping="3/minute"), resolve=resolver)) as client:
+        owner, other = await new_account(client), await new_account(client)
+        webhook = await subscribe(client, owner, receiver.url("/p"))
+        others = await subscribe(client, other, receiver.url("/q"))
+        statuses = [
+            (await client.post(f"{WEBHOOKS}/{webhook['id']}/ping", headers=owner.headers)).status_code for _ in range(4)
+        ]
+        other_user = await client.post(f"{WEBHOOKS}/{others['id']}/ping", headers=other.headers)
+
+    assert statuses == [200, 200, 200, 429]
+    assert other_user.status_code == 200
+
+
+async def test_one_users_pings_do_not_slow_anothers_deliveries(
+    settings: Settings, resolver: StubResolver, receiver: Receiver
+) -> None:
+    """The per-host connection cap was shared: 110 slow pings to one host raised another
+    user's delivery latency to that host from 0.11 s to 5.95 s. Pings now go through a
+    session of their own, so even with one connection per host deliveries keep flowing."""
+    narrow = settings.with_changes(http_client_max_connections_per_host=1, webhook_timeout=4.0)
+    async with running_app(create_app(narrow, resolve=resolver)) as client:
+        pinger, owner = await new_account(client), await new_account(client)
+        slow = await subscribe(client, pinger, receiver.url("/slow"))
+        await subscribe(client, owner, receiver.url("/hook"), events=["avatar.created"])
+        receiver.answer("/slow", then=Reply(200, delay=3.0))
+        ping = asyncio.create_task(client.post(f"{WEBHOOKS}/{slow['id']}/ping", headers=pinger.headers))
+        async with asyncio.timeout(5):  # the ping is being answered, slowly, on the one connection
+            while receiver.in_flight.get("/slow", 0) == 0:
+                await asyncio.sleep(0.02)
+        created = time.monotonic()
+        await new_avatar(client, owner)
+        await receiver.wait_until(lambda: len(receiver.delivered("/hook")) == 1, timeout=10)
+        delivered_after = receiver.delivered("/hook")[0].at - created
+        assert (await ping).status_code == 200
+
+    assert delivered_after < 2.0

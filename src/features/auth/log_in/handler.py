@@ -62,7 +62,7 @@ async def log_in(
     async with password_checks.reserve(budget) as check:
         verification = await passwords.verify(account["password_hash"] if account else None, command.password)
         if account is None or not verification.matches:
-            check.failed()
+            check.keep()  # a failure spends its place
             raise Unauthorized("The e-mail address or the password is wrong.", code="invalid_credentials")
     upgraded_hash = await passwords.hash(command.password) if verification.needs_rehash else None
 

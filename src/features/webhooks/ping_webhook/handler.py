@@ -1,7 +1,9 @@
 """Send `webhook.ping` now and report what the receiver said.
 
 The endpoint is read on a connection that goes back to the pool before the call: no
-transaction or connection is held while we wait on someone else's server. Connection
+transaction or connection is held while we wait on someone else's server. A user has one
+ping in flight at a time (across instances) and a rate limit; the call goes through the
+request-path HTTP session, whose connections the background deliveries never share. Connection
 errors (nothing listening yet, a reset) are retried briefly; an answer, even a 500, or a
 timeout is reported as it is. Works on a disabled webhook too: check a receiver before
 enabling it again.
@@ -20,6 +22,7 @@ from src.core.clock import utc_now
 from src.core.data.database import Database
 from src.core.errors import NotFound
 from src.core.ids import new_id
+from src.core.runtime.rate_counters import Reservations
 from src.core.security.outbound import OutboundGuard
 from src.features.webhooks.ping_webhook.command import PingWebhook
 from src.features.webhooks.ping_webhook.queries import SELECT_TARGET
@@ -44,7 +47,12 @@ def _last_result(state: RetryCallState) -> AttemptResult:
 
 
 async def ping_webhook(
-    command: PingWebhook, *, database: Database, http: aiohttp.ClientSession, guard: OutboundGuard
+    command: PingWebhook,
+    *,
+    database: Database,
+    http: aiohttp.ClientSession,
+    guard: OutboundGuard,
+    in_flight: Reservations,
 ) -> PingResult:
     async with database.acquire() as connection:
         row = await connection.fetchrow(SELECT_TARGET, command.webhook_id, command.owner_id)
@@ -60,17 +68,18 @@ async def ping_webhook(
         retry_error_callback=_last_result,
     )
     started = time.perf_counter()
-    result: AttemptResult = await retrying(
-        send_webhook,
-        http,
-        guard,
-        url=url,
-        message_id=message_id,
-        body=body,
-        secrets_=signing_secrets,
-        timeout=command.timeout,
-        max_response_bytes=command.max_response_bytes,
-    )
+    async with in_flight.reserve(f"webhook-pings:{command.owner_id}"):
+        result: AttemptResult = await retrying(
+            send_webhook,
+            http,
+            guard,
+            url=url,
+            message_id=message_id,
+            body=body,
+            secrets_=signing_secrets,
+            timeout=command.timeout,
+            max_response_bytes=command.max_response_bytes,
+        )
     return PingResult(
         delivered=result.delivered,
         status_code=result.status_code,

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import math
 from uuid import UUID
 
 import aiohttp
@@ -10,6 +11,7 @@ from litestar.params import FromPath
 from src.core.data.database import Database
 from src.core.http.auth import BEARER_SECURITY, Principal
 from src.core.http.problems import problem_responses
+from src.core.runtime.rate_counters import RateCounter, RatePolicy, Reservations
 from src.core.security.outbound import OutboundGuard
 from src.core.settings import Settings
 from src.features.webhooks.ping_webhook.command import PingWebhook
@@ -24,9 +26,11 @@ __all__ = ("ping_webhook_route",)
     operation_id="pingWebhook",
     summary="Send a webhook.ping now and see how the receiver answers",
     description="Delivered while you wait, signed like every delivery (works on a disabled webhook too). "
-    "A receiver that fails is reported with `delivered: false`, still as 200. Not part of the delivery log.",
+    "A receiver that fails is reported with `delivered: false`, still as 200. Not part of the delivery log. "
+    "Limited per user (`ping` policy), and one at a time: 429 `ping_in_progress` while another is waiting.",
     status_code=200,
     security=BEARER_SECURITY,
+    opt={"rate_limit": "ping"},
     responses=problem_responses(400, 401, 404),
 )
 async def ping_webhook_route(
@@ -35,6 +39,7 @@ async def ping_webhook_route(
     database: NamedDependency[Database],
     http: NamedDependency[aiohttp.ClientSession],
     outbound: NamedDependency[OutboundGuard],
+    rate_counter: NamedDependency[RateCounter],
     settings: NamedDependency[Settings],
 ) -> PingResult:
     command = PingWebhook(
@@ -43,4 +48,12 @@ async def ping_webhook_route(
         timeout=settings.webhook_timeout,
         max_response_bytes=settings.webhook_max_response_bytes,
     )
-    return await ping_webhook(command, database=database, http=http, guard=outbound)
+    # A place held past the ping's own bounds (a worker that died) is freed when its window ends.
+    window = math.ceil(settings.webhook_timeout * 3) + 5
+    in_flight = Reservations(
+        rate_counter,
+        RatePolicy(name="pings-in-flight", limit=settings.webhook_ping_concurrency, window_seconds=window),
+        code="ping_in_progress",
+        detail="A ping of yours is still waiting for its receiver; try again when it has answered.",
+    )
+    return await ping_webhook(command, database=database, http=http, guard=outbound, in_flight=in_flight)
