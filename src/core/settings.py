@@ -135,6 +135,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     # its maximum age whatever happens.
     refresh_token_ttl_seconds: Annotated[int, Meta(ge=300, le=31_536_000)] = 14 * 86_400
     session_max_age_seconds: Annotated[int, Meta(ge=300, le=31_536_000)] = 90 * 86_400
+    # A refresh token presented again this soon after it was rotated (two tabs, a retry
+    # after a timeout) gets the same successor instead of revoking the session; 0: never.
+    refresh_reuse_grace_seconds: Annotated[int, Meta(ge=0, le=60)] = 10
     # Argon2id. The defaults are OWASP's minimum (m=19 MiB, t=2, p=1); lower values are
     # refused outside APP_ENV=test, where tests use cheap hashes.
     password_hash_memory_kib: Annotated[int, Meta(ge=8, le=4_194_304)] = 19_456

@@ -20,6 +20,8 @@ from uuid import UUID
 
 import jwt
 import msgspec
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from msgspec import Meta
 
 from src.core.clock import utc_now
@@ -89,14 +91,28 @@ class TokenService:
     checked cryptographically once per worker rather than once per request.
     """
 
-    __slots__ = ("_audience", "_issuer", "_keys", "_ttl", "_verified")
+    __slots__ = ("_audience", "_issuer", "_keys", "_sealing", "_ttl", "_verified")
 
     def __init__(self, keys: SigningKeys, settings: Settings) -> None:
         self._keys = keys
+        self._sealing = AESGCM(keys.derive("refresh-token-successor"))
         self._issuer = settings.jwt_issuer
         self._audience = settings.jwt_audience
         self._ttl = timedelta(seconds=settings.access_token_ttl_seconds)
         self._verified: OrderedDict[str, AccessClaims] = OrderedDict()
+
+    def seal(self, refresh_token: str, *, bound_to: bytes) -> bytes:
+        """A refresh token kept so that only this service can read it back (the rotated
+        token's successor, for its grace window); `bound_to` (the rotated token's hash)
+        makes a sealed value useless anywhere else."""
+        nonce = secrets.token_bytes(12)
+        return nonce + self._sealing.encrypt(nonce, refresh_token.encode(), bound_to)
+
+    def unseal(self, sealed: bytes, *, bound_to: bytes) -> str | None:
+        try:
+            return self._sealing.decrypt(sealed[:12], sealed[12:], bound_to).decode()
+        except (InvalidTag, ValueError):  # another signing key (rotated), or altered
+            return None
 
     @property
     def ttl_seconds(self) -> int:

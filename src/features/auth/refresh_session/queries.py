@@ -1,13 +1,29 @@
-# Spends the token: of two concurrent uses, only one finds used_at still NULL.
+# Spends the token: of two concurrent uses, only one finds used_at still NULL (the other
+# waits for the row lock, then finds it set). The successor is sealed into the same row,
+# for a repeat within the grace window.
 SPEND_REFRESH_TOKEN = """
 UPDATE refresh_tokens
-SET used_at = now()
+SET used_at = now(), successor_sealed = $2
 WHERE token_hash = $1 AND used_at IS NULL AND expires_at > now()
 RETURNING session_id
 """
 
-SELECT_SPENT_TOKEN_SESSION = """
-SELECT session_id FROM refresh_tokens WHERE token_hash = $1 AND used_at IS NOT NULL
+# A token that was spent already: when, and what it was rotated into.
+SELECT_SPENT_TOKEN = """
+SELECT session_id, used_at > now() - make_interval(secs => $2) AS within_grace, successor_sealed
+FROM refresh_tokens
+WHERE token_hash = $1 AND used_at IS NOT NULL
+"""
+
+# The successor handed out again within the grace window: still unspent, still valid,
+# its session and account still alive.
+SELECT_LIVE_SUCCESSOR = """
+SELECT s.user_id, t.expires_at
+FROM refresh_tokens t
+JOIN sessions s ON s.id = t.session_id
+JOIN users u ON u.id = s.user_id
+WHERE t.token_hash = $1 AND t.session_id = $2 AND t.used_at IS NULL AND t.expires_at > now()
+  AND s.revoked_at IS NULL AND s.expires_at > now() AND u.deleted_at IS NULL
 """
 
 REVOKE_FAMILY_FOR_REUSE = """
