@@ -135,6 +135,26 @@ def _not_reported_again(record: logging.LogRecord) -> bool:
     return not (_failure_reported and record.name == "_granian" and record.levelno >= logging.ERROR)
 
 
+_log = structlog.get_logger(component="logging")
+
+
+def _dead_connection_close(record: logging.LogRecord) -> bool:
+    """After `Pool.expire_connections()` (a failover: see core.data.database), asyncpg closes
+    each expired connection in a task nobody awaits; when the server has dropped it
+    already, that close fails with a broken pipe and asyncio logs "Task exception was
+    never retrieved" as an error, with a traceback. Nothing was lost (the connection was
+    being replaced), so it becomes one warning line."""
+    exc = record.exc_info[1] if record.exc_info else None
+    if (
+        record.name == "asyncio"
+        and isinstance(exc, (BrokenPipeError, ConnectionResetError))
+        and "Connection.close()" in record.getMessage()
+    ):
+        _log.warning("expired_connection_close_failed", error=type(exc).__name__)
+        return False
+    return True
+
+
 class _BytesHandler(logging.Handler):
     """Writes formatted standard-library records to the same byte stream as structlog."""
 
@@ -211,6 +231,7 @@ def configure_logging(settings: Settings, *, stream: BinaryStream | None = None)
     handler = _BytesHandler(out)
     handler.setFormatter(formatter)
     handler.addFilter(_not_reported_again)
+    handler.addFilter(_dead_connection_close)
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

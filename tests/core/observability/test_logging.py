@@ -64,3 +64,19 @@ async def test_credentials_sent_in_a_request_never_reach_the_logs(
     assert captured  # the requests were logged...
     for value in [*secret_values, "super-secret-token"]:
         assert value not in captured  # ...without any credential
+
+
+def test_a_failed_close_of_an_expired_connection_is_one_warning(logs: LogSink) -> None:
+    """asyncpg closes expired pool connections in tasks nobody awaits; after a failover the
+    close of a dropped connection fails, and asyncio logged an error with a traceback."""
+    message = "Task exception was never retrieved\nfuture: <Task finished coro=<Connection.close() done>>"
+    logging.getLogger("asyncio").error(message, exc_info=BrokenPipeError(32, "Broken pipe"))
+    logging.getLogger("asyncio").error("Task exception was never retrieved", exc_info=ValueError("a real bug"))
+
+    records = logs.records()
+    assert [record["event"] for record in records if record["level"] == "warning"] == [
+        "expired_connection_close_failed"
+    ]
+    errors = [record for record in records if record["level"] == "error"]
+    assert len(errors) == 1
+    assert "Connection.close()" not in errors[0]["event"]  # other task failures stay errors
