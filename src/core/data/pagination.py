@@ -33,24 +33,22 @@ import binascii
 import hmac
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Annotated, Any, Final
+from typing import Any, Final
 from urllib.parse import urlencode
 from uuid import UUID
 
 import asyncpg
 import msgspec
-from msgspec import Meta
 
 from src.core.errors import FieldError, InvalidInput
 
 __all__ = (
     "CURSOR_PARAMETER",
     "DEFAULT_LIMIT",
+    "MAX_LIMIT",
     "NEWEST_FIRST",
     "CursorCodec",
-    "CursorParam",
     "Keyset",
-    "LimitParam",
     "Page",
     "PageLinks",
     "PageMeta",
@@ -66,19 +64,6 @@ CURSOR_PARAMETER: Final = "cursor"
 _VERSION: Final = b"\x02"
 _MAC_BYTES: Final = 12
 
-type LimitParam = Annotated[
-    int, Meta(ge=1, le=MAX_LIMIT, description=f"Items per page, 1-{MAX_LIMIT}", examples=[DEFAULT_LIMIT])
-]
-# Not nullable: an empty value means "from the start", and `?cursor=` is what many
-# clients send for "no cursor".
-type CursorParam = Annotated[
-    str,
-    Meta(
-        max_length=128,
-        pattern=r"^[A-Za-z0-9_-]*$",
-        description="Opaque: the `meta.next_cursor` of the previous page; empty for the first page",
-    ),
-]
 type Key = tuple[Any, ...]
 
 # The key every row sorts before (descending) or after (ascending), per column type.

@@ -4,11 +4,11 @@ from typing import Any
 
 from litestar import Request, get
 from litestar.di import NamedDependency
-from litestar.params import FromQuery
 
 from src.core.data.database import Connection
-from src.core.data.pagination import DEFAULT_LIMIT, CursorCodec, CursorParam, LimitParam
+from src.core.data.pagination import DEFAULT_LIMIT, CursorCodec
 from src.core.http.auth import BEARER_SECURITY, Principal
+from src.core.http.paging import CursorParam, LimitParam
 from src.core.http.problems import problem_responses
 from src.features.auth.list_sessions.command import ListSessions
 from src.features.auth.list_sessions.handler import list_sessions
@@ -29,8 +29,8 @@ async def list_sessions_route(
     user: NamedDependency[Principal],
     connection: NamedDependency[Connection],
     cursors: NamedDependency[CursorCodec],
-    limit: FromQuery[LimitParam] = DEFAULT_LIMIT,
-    cursor: FromQuery[CursorParam] = "",
+    limit: LimitParam = DEFAULT_LIMIT,
+    cursor: CursorParam = "",
 ) -> SessionsPage:
     pagination = cursors.paginate(request.url.path, scope=f"sessions:{user.user_id}", limit=limit, cursor=cursor)
     command = ListSessions(user_id=user.user_id, current_session_id=user.session_id, page=pagination.request)

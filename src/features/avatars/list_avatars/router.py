@@ -8,8 +8,9 @@ from litestar.di import NamedDependency
 from litestar.params import FromQuery
 
 from src.core.data.database import Connection
-from src.core.data.pagination import DEFAULT_LIMIT, CursorCodec, CursorParam, LimitParam
+from src.core.data.pagination import DEFAULT_LIMIT, CursorCodec
 from src.core.http.auth import OPTIONAL_BEARER_SECURITY, Principal
+from src.core.http.paging import CursorParam, LimitParam
 from src.core.http.problems import problem_responses
 from src.features.avatars.list_avatars.command import ListAvatars
 from src.features.avatars.list_avatars.handler import list_avatars
@@ -34,8 +35,8 @@ async def list_avatars_route(
     connection: NamedDependency[Connection],
     cursors: NamedDependency[CursorCodec],
     owner_id: FromQuery[UUID | None] = None,
-    limit: FromQuery[LimitParam] = DEFAULT_LIMIT,
-    cursor: FromQuery[CursorParam] = "",
+    limit: LimitParam = DEFAULT_LIMIT,
+    cursor: CursorParam = "",
 ) -> Response[AvatarsPage]:
     pagination = cursors.paginate(
         request.url.path, scope="avatars", filters={"owner_id": owner_id}, limit=limit, cursor=cursor

@@ -5,11 +5,12 @@ from uuid import UUID
 
 from litestar import Request, get
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery
+from litestar.params import FromPath
 
 from src.core.data.database import Connection
-from src.core.data.pagination import DEFAULT_LIMIT, CursorCodec, CursorParam, LimitParam
+from src.core.data.pagination import DEFAULT_LIMIT, CursorCodec
 from src.core.http.auth import BEARER_SECURITY, Principal
+from src.core.http.paging import CursorParam, LimitParam
 from src.core.http.problems import problem_responses
 from src.features.webhooks.list_webhook_deliveries.command import ListWebhookDeliveries
 from src.features.webhooks.list_webhook_deliveries.handler import list_webhook_deliveries
@@ -33,8 +34,8 @@ async def list_webhook_deliveries_route(
     user: NamedDependency[Principal],
     connection: NamedDependency[Connection],
     cursors: NamedDependency[CursorCodec],
-    limit: FromQuery[LimitParam] = DEFAULT_LIMIT,
-    cursor: FromQuery[CursorParam] = "",
+    limit: LimitParam = DEFAULT_LIMIT,
+    cursor: CursorParam = "",
 ) -> DeliveryAttemptsPage:
     scope = f"webhook-deliveries:{webhook_id}"
     pagination = cursors.paginate(request.url.path, scope=scope, limit=limit, cursor=cursor)
