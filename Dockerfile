@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1.7
 # Two stages: uv builds the virtualenv; the runtime image gets only the venv and the
 # migrations, runs as a non-root user, and starts Granian through `api serve`.
 
@@ -37,7 +36,8 @@ ENV PATH="/app/.venv/bin:${PATH}" \
     WORKERS=2 \
     MIGRATIONS_DIR=/app/migrations \
     DATA_DIR=/tmp/avatar-api
-USER app
+# Numeric, so that Kubernetes can verify runAsNonRoot (it cannot resolve a user name).
+USER 10001:10001
 EXPOSE 8000
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
   CMD ["python", "-c", "import sys, urllib.request; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/health/live', timeout=2).status != 200)"]

@@ -3,6 +3,7 @@
 api serve      start Granian serving the app (embedded PostgreSQL when DATABASE_URL is unset)
 api migrate    apply pending migrations (`--check` only reports them)
 api openapi    write the OpenAPI document (`--output openapi.json`)
+api keys generate   write a new ES256 signing key (`--output secrets/jwt-signing-key.pem`)
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from src.core.data.embedded_postgres import EmbeddedPostgresUnavailable, start_e
 from src.core.data.migrations import MigrationError, apply_migrations, discover_migrations, pending_migrations
 from src.core.observability.logging import configure_logging, get_logger
 from src.core.runtime.server import serve
-from src.core.security.keys import SigningKeys
+from src.core.security.keys import SigningKeys, generate_private_key_pem
 from src.core.settings import Settings, SettingsError, load_settings
 
 __all__ = ("main",)
@@ -112,6 +113,22 @@ def _openapi(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _generate_key(_: Settings, args: argparse.Namespace) -> int:
+    """A new signing key for JWT_PRIVATE_KEY, in a directory only its owner may enter:
+    the directory is 0700; the key itself 0644, so that a container's non-root user can
+    read it where compose mounts it as a secret (the directory keeps others out on the host)."""
+    path = Path(args.output)
+    if path.exists() and not args.force:
+        sys.stderr.write(f"{path} exists; pass --force to replace it (tokens it signed stop verifying)\n")
+        return 1
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path.parent.chmod(0o700)
+    path.write_bytes(generate_private_key_pem())
+    path.chmod(0o644)
+    sys.stdout.write(f"wrote {path}: set JWT_PRIVATE_KEY=@{path.resolve()} (compose mounts it as a secret)\n")
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="api", description="Avatar API service")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -122,6 +139,11 @@ def _parser() -> argparse.ArgumentParser:
     openapi = commands.add_parser("openapi", help="write the OpenAPI document")
     openapi.add_argument("--output", default="openapi.json", help="file to write, or - for stdout")
     openapi.set_defaults(run=_openapi)
+    keys = commands.add_parser("keys", help="signing keys").add_subparsers(dest="keys_command", required=True)
+    generate = keys.add_parser("generate", help="write a new ES256 (P-256) signing key as PEM")
+    generate.add_argument("--output", default="secrets/jwt-signing-key.pem", help="file to write")
+    generate.add_argument("--force", action="store_true", help="replace an existing key")
+    generate.set_defaults(run=_generate_key)
     return parser
 
 

@@ -13,6 +13,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from src.cli import openapi_document
+from src.core.security.keys import SigningKeys
 from src.core.settings import PROJECT_ROOT
 from tests.conftest import base_settings
 from tests.support.server import API, clean_environment, free_port, serve
@@ -173,3 +174,26 @@ def test_metrics_aggregate_every_worker(database_url: str, tmp_path: Path) -> No
         assert samples[("avatar_api_requests_total", live)] == 30
         # Each worker reports its own pool: the sum covers both.
         assert samples[("avatar_api_db_pool_connections", (("state", "max"),))] == 8
+
+
+def test_keys_generate_writes_a_signing_key_the_service_accepts(tmp_path: Path) -> None:
+    key = tmp_path / "secrets" / "jwt-signing-key.pem"
+
+    def generate(*extra: str) -> subprocess.CompletedProcess[bytes]:
+        return subprocess.run(  # noqa: S603
+            [API, "keys", "generate", "--output", str(key), *extra],
+            env=clean_environment(),
+            capture_output=True,
+            check=False,
+        )
+
+    first = generate()
+    assert first.returncode == 0, first.stderr
+    assert f"JWT_PRIVATE_KEY=@{key}".encode() in first.stdout
+    assert key.parent.stat().st_mode & 0o777 == 0o700
+    assert SigningKeys.from_settings(base_settings(jwt_private_key=f"@{key}")).active_kid
+    before = key.read_bytes()
+    assert generate().returncode == 1  # never replaced by accident
+    assert key.read_bytes() == before
+    assert generate("--force").returncode == 0
+    assert key.read_bytes() != before
