@@ -16,6 +16,7 @@ import asyncpg
 import httpx
 import pytest
 from litestar import Litestar
+from prometheus_client import REGISTRY
 from redis.asyncio import Redis
 
 from src.app import create_app
@@ -162,3 +163,21 @@ async def redis_url(redis_server: str | None, redis_key_prefix: str) -> AsyncIte
             await client.delete(key)
     finally:
         await client.aclose()
+
+
+@pytest.fixture
+def shared_redis_settings(settings: Settings, redis_url: str, redis_key_prefix: str) -> Iterator[Settings]:
+    """Settings whose rate counters live in Redis, for tests of what instances share.
+
+    A generous REDIS_TIMEOUT: these tests are about atomicity across instances, and on a
+    loaded machine a 0.25 s timeout can fire while argon2 keeps the loop busy, sending the
+    counters to worker memory (each instance then grants its own budget). The test fails
+    if that happened anyway, saying so, rather than with a count that hides the cause."""
+
+    def store_errors() -> float:
+        return REGISTRY.get_sample_value("avatar_api_rate_limit_store_errors_total") or 0.0
+
+    before = store_errors()
+    yield settings.with_changes(redis_url=redis_url, redis_key_prefix=redis_key_prefix, redis_timeout=2.0)
+    fell_back = store_errors() - before
+    assert fell_back == 0, f"Redis failed {fell_back} time(s) during the test; the counters fell back to memory"

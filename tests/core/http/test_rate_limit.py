@@ -112,10 +112,8 @@ async def test_rejections_are_counted_in_metrics(settings: Settings) -> None:
     assert 'avatar_api_rate_limited_total{policy="default"}' in scraped
 
 
-async def test_limits_are_shared_between_instances_over_redis(
-    settings: Settings, redis_url: str, redis_key_prefix: str
-) -> None:
-    shared = limited(settings, redis_url=redis_url, redis_key_prefix=redis_key_prefix)
+async def test_limits_are_shared_between_instances_over_redis(shared_redis_settings: Settings) -> None:
+    shared = limited(shared_redis_settings)
     async with (
         running_app(create_app(shared, features=[probe_router])) as first,
         running_app(create_app(shared, features=[probe_router])) as second,
@@ -128,11 +126,9 @@ async def test_limits_are_shared_between_instances_over_redis(
 
 
 async def test_redis_limits_hold_exactly_under_concurrency_across_instances(
-    settings: Settings, redis_url: str, redis_key_prefix: str
+    shared_redis_settings: Settings,
 ) -> None:
-    shared = settings.with_changes(
-        rate_limit_default="20/minute", redis_url=redis_url, redis_key_prefix=redis_key_prefix
-    )
+    shared = shared_redis_settings.with_changes(rate_limit_default="20/minute")
     async with (
         running_app(create_app(shared, features=[probe_router])) as first,
         running_app(create_app(shared, features=[probe_router])) as second,

@@ -293,14 +293,9 @@ async def test_concurrent_guesses_get_no_more_password_checks_than_the_budget(se
 
 
 async def test_the_budget_holds_under_concurrency_across_instances_over_redis(
-    settings: Settings, redis_url: str, redis_key_prefix: str
+    shared_redis_settings: Settings,
 ) -> None:
-    shared = settings.with_changes(
-        login_failures_per_account="20/hour",
-        password_hash_queue=200,
-        redis_url=redis_url,
-        redis_key_prefix=redis_key_prefix,
-    )
+    shared = shared_redis_settings.with_changes(login_failures_per_account="20/hour", password_hash_queue=200)
     async with running_app(create_app(shared)) as first, running_app(create_app(shared)) as second:
         email = unique_email()
         await sign_up(first, email=email)
