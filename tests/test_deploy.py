@@ -1,0 +1,166 @@
+"""The Kubernetes manifests as kustomize renders them: what production gets, checked against
+the service's own settings (probes, shutdown, security, resources, migrations)."""
+
+from __future__ import annotations
+
+import base64
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from src.core.security.keys import SigningKeys, generate_private_key_pem
+from src.core.settings import PROJECT_ROOT, SettingsError, load_settings
+
+OVERLAYS = PROJECT_ROOT / "deploy" / "kubernetes" / "overlays"
+KUBECTL = shutil.which("kubectl", path=str(Path(sys.executable).parent)) or "kubectl"
+
+
+def render(overlay: str) -> dict[str, dict[str, Any]]:
+    """`kind/name` -> resource, from `kubectl kustomize` (kubectl comes with the dev dependencies)."""
+    output = subprocess.run(  # noqa: S603 - our own manifests
+        [KUBECTL, "kustomize", str(OVERLAYS / overlay)], capture_output=True, check=True, timeout=60
+    ).stdout
+    resources = [document for document in yaml.safe_load_all(output) if document]
+    return {f"{resource['kind']}/{resource['metadata']['name']}": resource for resource in resources}
+
+
+@pytest.fixture(scope="module")
+def production() -> dict[str, dict[str, Any]]:
+    return render("production")
+
+
+def _pod(resource: dict[str, Any]) -> dict[str, Any]:
+    spec: dict[str, Any] = resource["spec"]["template"]["spec"]
+    return spec
+
+
+def _config(production: dict[str, dict[str, Any]]) -> dict[str, str]:
+    [config] = [resource for key, resource in production.items() if key.startswith("ConfigMap/avatar-api-config")]
+    data: dict[str, str] = config["data"]
+    return data
+
+
+def test_every_overlay_renders_the_same_kinds_of_resource() -> None:
+    kinds = {"ConfigMap", "Secret", "Service", "Deployment", "Job", "HorizontalPodAutoscaler", "PodDisruptionBudget"}
+    for overlay in ("development", "production"):
+        rendered = {key.split("/")[0] for key in render(overlay)}
+        assert rendered == kinds | {"NetworkPolicy"}, overlay
+
+
+def test_the_configuration_is_one_the_service_accepts(production: dict[str, dict[str, Any]]) -> None:
+    config = _config(production)
+    settings = load_settings({**config, "DATABASE_URL": "postgresql://avatar@db/avatar"})
+    assert settings.is_production
+    assert settings.workers == 1  # one Granian worker per pod
+    assert settings.migrate_on_startup is False  # the Job migrates
+
+
+def test_pods_run_unprivileged_on_a_read_only_root(production: dict[str, dict[str, Any]]) -> None:
+    for key in ("Deployment/avatar-api", "Job/avatar-api-migrate"):
+        pod = _pod(production[key])
+        assert pod["securityContext"]["runAsNonRoot"] is True
+        assert isinstance(pod["securityContext"]["runAsUser"], int)  # numeric: verifiable
+        assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+        for container in pod["containers"]:
+            security = container["securityContext"]
+            assert security["readOnlyRootFilesystem"] is True
+            assert security["allowPrivilegeEscalation"] is False
+            assert security["capabilities"]["drop"] == ["ALL"]
+            assert {"requests", "limits"} <= container["resources"].keys()
+
+
+def test_probes_shutdown_and_rollout_match_the_service(production: dict[str, dict[str, Any]]) -> None:
+    deployment = production["Deployment/avatar-api"]
+    pod = _pod(deployment)
+    [api] = pod["containers"]
+    assert api["startupProbe"]["httpGet"]["path"] == "/health/startup"
+    assert api["readinessProbe"]["httpGet"]["path"] == "/health/ready"
+    assert api["livenessProbe"]["httpGet"]["path"] == "/health/live"
+    pause = api["lifecycle"]["preStop"]["sleep"]["seconds"]
+    shutdown = float(_config(production)["SHUTDOWN_TIMEOUT"])
+    assert pod["terminationGracePeriodSeconds"] > shutdown + pause  # the pod's, not the container's
+    memory_limit = api["resources"]["limits"]["memory"]
+    assert memory_limit.endswith("Mi")
+    assert int(memory_limit[:-2]) >= 2 * 95
+    assert "replicas" not in deployment["spec"]  # the autoscaler owns it: an apply must not reset it
+    assert deployment["spec"]["strategy"]["rollingUpdate"]["maxUnavailable"] == 0
+    spread = {constraint["topologyKey"] for constraint in pod["topologySpreadConstraints"]}
+    assert spread == {"kubernetes.io/hostname", "topology.kubernetes.io/zone"}
+    assert production["HorizontalPodAutoscaler/avatar-api"]["spec"]["minReplicas"] >= 3
+    assert production["PodDisruptionBudget/avatar-api"]["spec"]["minAvailable"] == 2
+
+
+def test_the_migration_job_migrates_and_the_network_is_closed(production: dict[str, dict[str, Any]]) -> None:
+    job = _pod(production["Job/avatar-api-migrate"])
+    assert job["containers"][0]["command"] == ["api", "migrate"]
+    policy = production["NetworkPolicy/avatar-api"]["spec"]
+    assert policy["ingress"] == [{"ports": [{"protocol": "TCP", "port": 8000}]}]
+    egress = {(port["protocol"], port["port"]) for rule in policy["egress"] for port in rule["ports"]}
+    assert egress == {("TCP", 5432), ("TCP", 6379), ("UDP", 53), ("TCP", 53), ("TCP", 443)}
+
+
+def test_the_operations_guide_puts_the_grace_period_on_the_pod() -> None:
+    guide = (PROJECT_ROOT / "docs" / "operations.md").read_text()
+    snippet = guide.split("## Probes", 1)[1].split("```yaml", 1)[1].split("```", 1)[0]
+    spec = yaml.safe_load(snippet)
+    assert "terminationGracePeriodSeconds" in spec["spec"]
+    assert all("terminationGracePeriodSeconds" not in container for container in spec["spec"]["containers"])
+
+
+def test_the_example_secrets_cannot_be_deployed_as_they_are() -> None:
+    """The base's secrets are placeholders: a pod started with them stops at the settings
+    check with a clear message, rather than signing tokens with a key in the repository."""
+    example = PROJECT_ROOT / "deploy" / "kubernetes" / "base" / "secrets" / "jwt-signing-key.pem.example"
+    settings = load_settings(
+        {"APP_ENV": "production", "DATABASE_URL": "postgresql://avatar@db/avatar", "JWT_PRIVATE_KEY": f"@{example}"}
+    )
+    with pytest.raises(SettingsError, match="JWT_PRIVATE_KEY"):
+        SigningKeys.from_settings(settings)
+    assert "REPLACE-ME" in (example.parent / "database-url.example").read_text()
+
+
+def _guide_block(marker: str, language: str) -> str:
+    guide = (PROJECT_ROOT / "docs" / "operations.md").read_text()
+    [block] = [
+        chunk.split("```", 1)[0] for chunk in guide.split(f"```{language}")[1:] if marker in chunk.split("```", 1)[0]
+    ]
+    return block
+
+
+def test_the_guides_own_overlay_replaces_the_example_secrets(tmp_path: Path) -> None:
+    """The operator's overlay of docs/operations.md, as written there, beside a checkout of
+    ours: the Secret the pods get holds the operator's values and none of the examples."""
+    (tmp_path / "avatar-api").symlink_to(PROJECT_ROOT, target_is_directory=True)
+    mine = tmp_path / "my-deployment"
+    (mine / "secrets").mkdir(parents=True)
+    (mine / "kustomization.yaml").write_text(_guide_block("my-deployment/kustomization.yaml", "yaml"))
+    key = generate_private_key_pem()
+    (mine / "secrets" / "jwt-signing-key.pem").write_bytes(key)
+    (mine / "secrets" / "database-url").write_text("postgresql://avatar:s3cret@db.internal:5432/avatar")
+    (mine / "secrets" / "redis-url").write_text("redis://cache.internal:6379/0")
+
+    rendered = subprocess.run(  # noqa: S603 - our own manifests
+        [KUBECTL, "kustomize", str(mine)], capture_output=True, check=True, timeout=60
+    ).stdout
+    resources = [document for document in yaml.safe_load_all(rendered) if document]
+    [secret] = [resource for resource in resources if resource["kind"] == "Secret"]
+    data = {name: base64.b64decode(value) for name, value in secret["data"].items()}
+    assert data["jwt-signing-key.pem"] == key
+    assert data["database-url"] == b"postgresql://avatar:s3cret@db.internal:5432/avatar"
+    assert data["redis-url"] == b"redis://cache.internal:6379/0"
+    # The pods and the Job refer to the generated name (kustomize's hash suffix follows).
+    deployment = next(resource for resource in resources if resource["kind"] == "Deployment")
+    volumes = {volume["name"]: volume for volume in _pod(deployment)["volumes"]}
+    assert volumes["signing-key"]["secret"]["secretName"] == secret["metadata"]["name"]
+    # The release commands of the guide name what the overlay renders.
+    commands = _guide_block("kubectl apply -k my-deployment", "sh")
+    namespace = deployment["metadata"]["namespace"]
+    job = next(resource for resource in resources if resource["kind"] == "Job")
+    assert f"kubectl create namespace {namespace}" in commands
+    assert f"delete job {job['metadata']['name']} --ignore-not-found" in commands
+    assert f"rollout status deployment/{deployment['metadata']['name']}" in commands
