@@ -92,8 +92,10 @@ def _run_migrate(settings: Settings, args: argparse.Namespace) -> int:
 def openapi_document(settings: Settings) -> bytes:
     """The OpenAPI document as stable, sorted, indented JSON (the committed snapshot's format)."""
     from src.app import create_app  # noqa: PLC0415 - keeps `api migrate` free of the web stack
+    from src.core.http.api_contract import finish_document  # noqa: PLC0415 - the same
 
-    schema = create_app(settings).openapi_schema.to_schema()
+    app = create_app(settings)
+    schema = finish_document(app, app.openapi_schema.to_schema())
     return msgspec.json.format(msgspec.json.encode(schema, order="sorted"), indent=2) + b"\n"
 
 

@@ -18,13 +18,13 @@ from litestar._openapi.schema_generation import SchemaCreator
 from litestar._openapi.schema_generation.plugins.struct import StructSchemaPlugin
 from litestar.datastructures import CacheControlHeader
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import JsonRenderPlugin
-from litestar.openapi.spec import Components, Reference, Schema, SecurityScheme, Tag
+from litestar.openapi.spec import Components, Contact, License, Reference, Schema, SecurityScheme, Tag
 from litestar.params import FromPath
 from litestar.response import File
 from litestar.typing import FieldDefinition
 
 from src.core.errors import NotFound
+from src.core.http.api_contract import ContractJsonRenderPlugin
 
 __all__ = ("DOCS_PATH", "SCHEMA_PATH", "StrictStructSchemaPlugin", "docs_router", "openapi_config")
 
@@ -129,7 +129,9 @@ def openapi_config(
         path=SCHEMA_PATH,
         # Litestar adds the document's route to this router; the document is never rate limited.
         openapi_router=Router(SCHEMA_PATH, route_handlers=[], include_in_schema=False, opt={"skip_rate_limit": True}),
-        render_plugins=[JsonRenderPlugin()],
+        render_plugins=[ContractJsonRenderPlugin()],
+        license=License(name="MIT", identifier="MIT"),
+        contact=Contact(name="Avatar API maintainers"),
         tags=tags,
         components=Components(security_schemes=security_schemes),
         use_handler_docstrings=False,

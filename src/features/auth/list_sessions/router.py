@@ -21,6 +21,10 @@ __all__ = ("list_sessions_route",)
     "/sessions",
     operation_id="listSessions",
     summary="List your active sessions (signed-in devices)",
+    description=(
+        "One entry per signed-in device: when it started, was last used and expires, its user "
+        "agent, and `current` for the session of this request. Cursor pages."
+    ),
     security=BEARER_SECURITY,
     responses=problem_responses(400, 401),
 )

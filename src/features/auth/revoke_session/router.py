@@ -19,6 +19,11 @@ __all__ = ("revoke_session_route",)
     "/sessions/{session_id:uuid}",
     operation_id="revokeSession",
     summary="End one of your sessions (sign a device out)",
+    description=(
+        "Its refresh token and its access tokens stop working at once (every request checks its "
+        "session). Revoking the current session logs this device out. Only your own sessions (404 "
+        "otherwise)."
+    ),
     security=BEARER_SECURITY,
     responses=problem_responses(400, 401, 404),
 )

@@ -15,7 +15,7 @@ _ALIVE = LivenessResponse()
     operation_id="checkLiveness",
     summary="Liveness probe",
     description="200 while the process can answer. Touches no dependency.",
-    responses={500: problem_response(500)},
+    responses={400: problem_response(400), 500: problem_response(500)},
 )
 async def check_liveness_route() -> LivenessResponse:
     return _ALIVE

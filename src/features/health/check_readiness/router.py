@@ -25,6 +25,7 @@ _NOT_STARTED = ReadinessResponse(status="unavailable", checks={"startup": "not_s
         "configured, its state is reported too; it fails readiness only when READINESS_REQUIRES_REDIS is set."
     ),
     responses={
+        400: problem_response(400),
         500: problem_response(500),
         503: ResponseSpec(data_container=ReadinessResponse, description="Not ready; the failing check is named"),
     },

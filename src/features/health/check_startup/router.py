@@ -20,6 +20,7 @@ _STARTING = StartupResponse(status="starting")
     summary="Start-up probe",
     description="200 once this worker has opened its database pool and applied migrations; 503 before.",
     responses={
+        400: problem_response(400),
         500: problem_response(500),
         503: ResponseSpec(data_container=StartupResponse, description="Still starting"),
     },

@@ -17,6 +17,7 @@ __all__ = ("get_profile_route",)
     "/me",
     operation_id="getMyProfile",
     summary="Your account",
+    description="Your id, e-mail address, display name, and when the account was created and last changed.",
     security=BEARER_SECURITY,
     responses=problem_responses(401, 404),
 )

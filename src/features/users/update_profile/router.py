@@ -20,6 +20,10 @@ __all__ = ("update_profile_route",)
     "/me",
     operation_id="updateMyProfile",
     summary="Change your display name",
+    description=(
+        "Only the display name changes here. The same rules as at sign-up apply (visible "
+        "characters, no bidirectional controls)."
+    ),
     security=BEARER_SECURITY,
     responses=problem_responses(400, 401, 404, 413, 415),
 )

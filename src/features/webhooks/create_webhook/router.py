@@ -9,6 +9,7 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import JSONBody
 
 from src.core.data.database import Connection, Database
+from src.core.http.api_contract import sends_headers
 from src.core.http.auth import BEARER_SECURITY, Principal
 from src.core.http.idempotency import Idempotency, IdempotencyKeyParam
 from src.core.http.problems import problem_responses
@@ -35,6 +36,7 @@ _SHOWN_ONCE: Final = frozenset({"secret"})
     "retries safe.",
     status_code=201,
     security=BEARER_SECURITY,
+    response_headers=sends_headers("Location"),
     responses={
         201: ResponseSpec(NewSecretView, description="Created; keep the secret"),
         **problem_responses(400, 401, 409, 413, 415, 422),

@@ -19,6 +19,10 @@ __all__ = ("delete_webhook_route",)
     "/{webhook_id:uuid}",
     operation_id="deleteWebhook",
     summary="Delete a webhook (pending deliveries are dropped)",
+    description=(
+        "Its deliveries, sent or pending, and their attempts go with it: nothing more is sent. Only"
+        " your own webhooks (404 otherwise)."
+    ),
     security=BEARER_SECURITY,
     responses=problem_responses(400, 401, 404),
 )

@@ -21,6 +21,10 @@ __all__ = ("list_webhooks_route",)
     "/",
     operation_id="listWebhooks",
     summary="Your webhooks, newest first",
+    description=(
+        "Cursor pages of your subscriptions, with whether each is enabled and since when it fails. "
+        "Secrets are never listed: they are shown once, at creation and rotation."
+    ),
     security=BEARER_SECURITY,
     responses=problem_responses(400, 401),
 )

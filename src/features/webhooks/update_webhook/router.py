@@ -23,6 +23,10 @@ __all__ = ("update_webhook_route",)
     "/{webhook_id:uuid}",
     operation_id="updateWebhook",
     summary="Change a webhook's URL, events, description, or enable/disable it",
+    description=(
+        "Send the fields to change. A new URL is checked as at creation. `enabled: false` keeps the"
+        " webhook and stops its deliveries; `true` turns a webhook disabled after failures back on."
+    ),
     security=BEARER_SECURITY,
     responses=problem_responses(400, 401, 404, 413, 415),
 )
