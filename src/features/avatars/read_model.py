@@ -66,11 +66,19 @@ class AvatarView(msgspec.Struct, frozen=True):
     liked_by_me: Annotated[bool, Meta(description="Whether the caller likes it (false without a token)")]
     created_at: datetime
     updated_at: datetime
+    version: Annotated[int, Meta(ge=1, description="Goes up by one with each edit of name or colour")]
+    etag: Annotated[
+        str,
+        Meta(
+            description="The avatar's `ETag`: send it as `If-Match` to update it only if nobody changed it since",
+            examples=['"v3"'],
+        ),
+    ]
 
 
-def avatar_view(row: asyncpg.Record) -> tuple[AvatarView, int]:
-    """The view and its version (for the ETag) from a row holding VIEW_COLUMNS."""
-    view = AvatarView(
+def avatar_view(row: asyncpg.Record) -> AvatarView:
+    """The view of a row holding VIEW_COLUMNS."""
+    return AvatarView(
         id=row["id"],
         name=row["name"],
         color=row["color"],
@@ -79,8 +87,9 @@ def avatar_view(row: asyncpg.Record) -> tuple[AvatarView, int]:
         liked_by_me=row["liked_by_me"],
         created_at=row["created_at"],
         updated_at=row["updated_at"],
+        version=row["version"],
+        etag=etag_of(row["version"]),
     )
-    return view, row["version"]
 
 
 def etag_of(version: int) -> str:

@@ -81,6 +81,28 @@ async def test_if_match_refuses_a_stale_edit(client: httpx.AsyncClient) -> None:
     assert (await client.get(url)).json()["name"] == "First"
 
 
+async def test_a_listed_avatars_etag_is_its_if_match_without_a_get_first(client: httpx.AsyncClient) -> None:
+    """The view carries its version: a conditional edit of an item taken from a list needs
+    no GET first, and a list taken before someone else's edit is stale (412)."""
+    owner = await new_account(client)
+    avatar = await new_avatar(client, owner)
+    url = f"{AVATARS}/{avatar['id']}"
+    [listed] = [
+        item
+        for item in (await client.get(AVATARS, params={"limit": 100})).json()["data"]
+        if item["id"] == avatar["id"]
+    ]
+
+    edited = await client.patch(url, json={"name": "Edited"}, headers={**owner.headers, "If-Match": listed["etag"]})
+    stale = await client.patch(url, json={"name": "Stale"}, headers={**owner.headers, "If-Match": listed["etag"]})
+
+    assert (listed["version"], listed["etag"]) == (1, '"v1"')
+    assert edited.status_code == 200
+    assert (edited.json()["version"], edited.json()["etag"]) == (2, edited.headers["etag"])
+    assert_problem(stale, 412, "precondition_failed")
+    assert (await client.get(url)).json()["name"] == "Edited"
+
+
 async def test_two_concurrent_editors_cannot_both_win(client: httpx.AsyncClient) -> None:
     owner = await new_account(client)
     avatar = await new_avatar(client, owner)

@@ -11,14 +11,14 @@ from src.features.avatars.read_model import AvatarView, avatar_event, avatar_vie
 __all__ = ("create_avatar",)
 
 
-async def create_avatar(command: CreateAvatar, *, transaction: Connection) -> tuple[AvatarView, int]:
-    """The new avatar's view and version; `avatar.created` is recorded in the same transaction.
+async def create_avatar(command: CreateAvatar, *, transaction: Connection) -> AvatarView:
+    """The new avatar's view; `avatar.created` is recorded in the same transaction.
 
     Names are stored trimmed and NFC-normalised, colours upper-cased: equal-looking avatars are equal."""
     row = await transaction.fetchrow(
         INSERT_AVATAR, new_id(), command.owner_id, tidy(command.name), command.color.upper()
     )
     assert row is not None  # noqa: S101 - INSERT ... RETURNING returns the row it inserted
-    view, version = avatar_view(row)
+    view = avatar_view(row)
     await record_event(transaction, type="avatar.created", owner_id=command.owner_id, data=avatar_event(view))
-    return view, version
+    return view

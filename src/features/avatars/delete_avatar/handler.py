@@ -22,5 +22,5 @@ async def delete_avatar(command: DeleteAvatar, *, transaction: Connection) -> No
         raise PreconditionFailed("The avatar changed since you read it; read it again and retry.")
     row = await transaction.fetchrow(SOFT_DELETE_AVATAR, command.avatar_id)
     assert row is not None  # noqa: S101 - the row is locked: it still exists
-    view, _ = avatar_view(row)
+    view = avatar_view(row)
     await record_event(transaction, type="avatar.deleted", owner_id=command.user_id, data=avatar_event(view))

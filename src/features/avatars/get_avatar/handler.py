@@ -9,7 +9,7 @@ from src.features.avatars.read_model import AvatarView, avatar_view
 __all__ = ("get_avatar",)
 
 
-async def get_avatar(command: GetAvatar, *, connection: Connection) -> tuple[AvatarView, int]:
+async def get_avatar(command: GetAvatar, *, connection: Connection) -> AvatarView:
     """A live avatar of a live account; deleted ones are as missing as unknown ones."""
     row = await connection.fetchrow(SELECT_AVATAR, command.avatar_id, command.viewer_id)
     if row is None:

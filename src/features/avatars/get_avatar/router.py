@@ -7,11 +7,12 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath
 
 from src.core.data.database import Connection
+from src.core.http.api_contract import sends_headers
 from src.core.http.auth import OPTIONAL_BEARER_SECURITY, Principal
 from src.core.http.problems import problem_responses
 from src.features.avatars.get_avatar.command import GetAvatar
 from src.features.avatars.get_avatar.handler import get_avatar
-from src.features.avatars.read_model import PERSONALISED_READ, AvatarView, etag_of
+from src.features.avatars.read_model import PERSONALISED_READ, AvatarView
 
 __all__ = ("get_avatar_route",)
 
@@ -23,6 +24,7 @@ __all__ = ("get_avatar_route",)
     description="Public. With a token, `liked_by_me` says whether you like it. `ETag` is the avatar's version, "
     "for `If-Match` on update.",
     security=OPTIONAL_BEARER_SECURITY,
+    response_headers=sends_headers("ETag"),
     responses=problem_responses(400, 401, 404),
 )
 async def get_avatar_route(
@@ -31,5 +33,5 @@ async def get_avatar_route(
     connection: NamedDependency[Connection],
 ) -> Response[AvatarView]:
     command = GetAvatar(avatar_id=avatar_id, viewer_id=viewer.user_id if viewer else None)
-    view, version = await get_avatar(command, connection=connection)
-    return Response(view, headers={"ETag": etag_of(version), **PERSONALISED_READ})
+    view = await get_avatar(command, connection=connection)
+    return Response(view, headers={"ETag": view.etag, **PERSONALISED_READ})

@@ -9,6 +9,7 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, HeaderParameter
 
 from src.core.data.database import Connection
+from src.core.http.api_contract import sends_headers
 from src.core.http.problems import problem_responses
 from src.features.avatars.get_avatar_image.command import GetAvatarImage
 from src.features.avatars.get_avatar_image.handler import get_avatar_image
@@ -29,7 +30,11 @@ _CACHING = {
     summary="The avatar as an SVG image",
     description="Public and cacheable; send `If-None-Match` with the `ETag` you have to get a 304.",
     media_type=_SVG,
-    responses={304: ResponseSpec(None, description="Your copy is current"), **problem_responses(400, 404)},
+    response_headers=sends_headers("ETag"),
+    responses={
+        304: ResponseSpec(None, description="Not Modified: your copy (the `ETag` you sent) is current; no body"),
+        **problem_responses(400, 404),
+    },
 )
 async def get_avatar_image_route(
     avatar_id: FromPath[UUID],

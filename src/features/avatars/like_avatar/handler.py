@@ -18,6 +18,6 @@ async def like_avatar(command: LikeAvatar, *, transaction: Connection) -> None:
     if row is None:
         raise NotFound("No avatar with this id.")
     if added:
-        view, _ = avatar_view(row)
+        view = avatar_view(row)
         data = avatar_event(view, actor_id=command.user_id)
         await record_event(transaction, type="avatar.liked", owner_id=view.owner.id, data=data)

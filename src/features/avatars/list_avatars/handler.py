@@ -18,4 +18,4 @@ async def list_avatars(command: ListAvatars, *, connection: Connection) -> PageR
         rows = await connection.fetch(
             LIST_AVATARS_OF_OWNER, command.viewer_id, *page.position, page.fetch_size, command.owner_id
         )
-    return page.result(rows, item=lambda row: avatar_view(row)[0])
+    return page.result(rows, item=avatar_view)

@@ -18,6 +18,6 @@ async def unlike_avatar(command: UnlikeAvatar, *, transaction: Connection) -> No
     if row is None:
         raise NotFound("No avatar with this id.")
     if removed:
-        view, _ = avatar_view(row)
+        view = avatar_view(row)
         data = avatar_event(view, actor_id=command.user_id)
         await record_event(transaction, type="avatar.unliked", owner_id=view.owner.id, data=data)

@@ -18,7 +18,7 @@ from src.features.avatars.update_avatar.queries import SELECT_FOR_EDIT, UPDATE_A
 __all__ = ("update_avatar",)
 
 
-async def update_avatar(command: UpdateAvatar, *, transaction: Connection) -> tuple[AvatarView, int]:
+async def update_avatar(command: UpdateAvatar, *, transaction: Connection) -> AvatarView:
     current = await transaction.fetchrow(SELECT_FOR_EDIT, command.avatar_id)
     if current is None:
         raise NotFound("No avatar with this id.")
@@ -30,7 +30,7 @@ async def update_avatar(command: UpdateAvatar, *, transaction: Connection) -> tu
     color = command.color.upper() if command.color is not None else None
     row = await transaction.fetchrow(UPDATE_AVATAR, command.avatar_id, name, color, command.user_id)
     assert row is not None  # noqa: S101 - the row is locked: it still exists
-    view, version = avatar_view(row)
-    if version != current["version"]:
+    view = avatar_view(row)
+    if view.version != current["version"]:
         await record_event(transaction, type="avatar.updated", owner_id=command.user_id, data=avatar_event(view))
-    return view, version
+    return view

@@ -9,9 +9,10 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, HeaderParameter, JSONBody
 
 from src.core.data.database import Connection
+from src.core.http.api_contract import sends_headers
 from src.core.http.auth import BEARER_SECURITY, Principal
 from src.core.http.problems import problem_responses
-from src.features.avatars.read_model import AvatarView, etag_of
+from src.features.avatars.read_model import AvatarView
 from src.features.avatars.update_avatar.command import UpdateAvatar
 from src.features.avatars.update_avatar.handler import update_avatar
 from src.features.avatars.update_avatar.schema import UpdateAvatarRequest
@@ -23,9 +24,10 @@ __all__ = ("update_avatar_route",)
     "/{avatar_id:uuid}",
     operation_id="updateAvatar",
     summary="Change an avatar's name or colour",
-    description="Owner only (403 otherwise). Send `If-Match` with the `ETag` you read to refuse (412) an edit "
-    "that would overwrite someone else's newer one.",
+    description="Owner only (403 otherwise). Send `If-Match` with the `ETag` you read (or the `etag` of the "
+    "avatar in a list) to refuse (412) an edit that would overwrite someone else's newer one.",
     security=BEARER_SECURITY,
+    response_headers=sends_headers("ETag"),
     responses=problem_responses(400, 401, 403, 404, 412, 413, 415),
 )
 async def update_avatar_route(
@@ -42,5 +44,5 @@ async def update_avatar_route(
         color=None if data.color is msgspec.UNSET else data.color,
         if_match=if_match,
     )
-    view, version = await update_avatar(command, transaction=transaction)
-    return Response(view, headers={"ETag": etag_of(version)})
+    view = await update_avatar(command, transaction=transaction)
+    return Response(view, headers={"ETag": view.etag})
