@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from litestar import Litestar, Router
 from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
-from litestar.openapi.spec import Reference, SecurityScheme, Tag
+from litestar.openapi.spec import OAuthFlow, OAuthFlows, Reference, SecurityScheme, Tag
 from litestar.types import ControllerRouterHandler
 
 from src.core.http.api_docs import StrictStructSchemaPlugin, docs_router, openapi_config
@@ -25,6 +25,7 @@ from src.core.http.checks import RouteChecks
 from src.core.http.client_address import ClientAddressResolver
 from src.core.http.dependencies import KERNEL_DEPENDENCIES, resolve_one_at_a_time
 from src.core.http.edge import EdgeMiddleware
+from src.core.http.form import StrictFormBodies
 from src.core.http.idempotency import EXPIRE_IDEMPOTENCY_KEYS
 from src.core.http.metrics_endpoint import metrics_route
 from src.core.http.parameters import StrictQueryParameters
@@ -47,8 +48,8 @@ API_PREFIX = "/api/v1"
 
 # Routers served under /api/v1, one per feature.
 FEATURES: tuple[ControllerRouterHandler, ...] = (auth.router, users.router, avatars.router, webhooks.router)
-# Routers served at the root, outside the versioned API.
-OPERATIONS: tuple[ControllerRouterHandler, ...] = (health.router,)
+# Routers served at the root, outside the versioned API (probes; OAuth discovery, RFC 8615).
+OPERATIONS: tuple[ControllerRouterHandler, ...] = (health.router, auth.well_known_router)
 # Periodic background jobs, from the features that have any.
 JOBS: tuple[PeriodicJob, ...] = (EXPIRE_IDEMPOTENCY_KEYS, *auth.JOBS, *webhooks.JOBS)
 
@@ -66,16 +67,26 @@ _TAGS = [
 _DESCRIPTION = (
     "An avatar gallery: sign up, create avatars, browse, like, and subscribe webhooks.\n\n"
     "Every error is an RFC 9457 `application/problem+json` body with a stable `code` "
-    "and the `request_id` to quote when reporting it. Every endpoint but the probes is "
+    "and the `request_id` to quote when reporting it (but the OAuth 2 token endpoint's refusals, "
+    "which are RFC 6749 `{error, error_description}`). Every endpoint but the probes is "
     "rate limited and says so in `RateLimit-*` headers."
 )
+_TOKEN_URL = f"{API_PREFIX}/auth/token"
+# Protected operations accept either (src.core.http.auth.BEARER_SECURITY): the same bearer
+# token, which OAuth2 tells Swagger UI's Authorize dialog (and OAuth clients) how to get.
 _SECURITY_SCHEMES: dict[str, SecurityScheme | Reference] = {
     "BearerAuth": SecurityScheme(
         type="http",
         scheme="bearer",
         bearer_format="JWT",
-        description="An access token from `POST /api/v1/auth/login` or `/refresh` (ES256, 15 minutes).",
-    )
+        description="An access token from `POST /api/v1/auth/login`, `/refresh` or `/token` (ES256, 15 minutes).",
+    ),
+    "OAuth2": SecurityScheme(
+        type="oauth2",
+        description="E-mail address (as username) and password, at the OAuth 2 token endpoint; no client "
+        "authentication (leave client_id and client_secret empty), no scopes.",
+        flows=OAuthFlows(password=OAuthFlow(token_url=_TOKEN_URL, refresh_url=_TOKEN_URL, scopes={})),
+    ),
 }
 # Headers a browser client may send, and may read, across origins.
 _CORS_ALLOW_HEADERS = ["Authorization", "Content-Type", "Idempotency-Key", "If-Match", "If-None-Match", "X-Request-ID"]
@@ -137,11 +148,13 @@ def create_app(
     # the query and the body are looked at only for a caller who may send them.
     rate_limits = _rate_limits(settings) if settings.rate_limit_enabled else None
     query = StrictQueryParameters()
-    checks = RouteChecks(*([rate_limits] if rate_limits else []), AuthGate(), query, StrictJsonBodies())
+    checks = RouteChecks(
+        *([rate_limits] if rate_limits else []), AuthGate(), query, StrictJsonBodies(), StrictFormBodies()
+    )
     app = Litestar(
         route_handlers=[
             *operations,
-            metrics_route,
+            *([metrics_route] if settings.metrics_port is None else []),  # else on its own port only
             docs_router,
             Router(path=API_PREFIX, route_handlers=list(features)),
         ],

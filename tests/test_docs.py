@@ -47,11 +47,11 @@ def test_documents_linked_from_the_readme_exist(link: str) -> None:
     assert (PROJECT_ROOT / link).exists()
 
 
-def _readme_block(heading: str) -> str:
-    readme = (PROJECT_ROOT / "README.md").read_text()
-    section = readme.split(f"## {heading}", 1)[1]
-    block = re.search(r"```sh\n(.*?)```", section, flags=re.DOTALL)
-    assert block is not None, f"no sh block under {heading!r}"
+def _readme_block(heading: str, document: str = "README.md", language: str = "sh") -> str:
+    text = (PROJECT_ROOT / document).read_text()
+    section = text.split(f"## {heading}", 1)[1]
+    block = re.search(rf"```{language}\n(.*?)```", section, flags=re.DOTALL)
+    assert block is not None, f"no {language} block under {heading!r} in {document}"
     return block.group(1)
 
 
@@ -78,9 +78,44 @@ def test_the_quickstart_runs_as_written(database_url: str, tmp_path: Path) -> No
     assert (tmp_path / "ada.svg").read_text().startswith("<svg")
 
 
+def test_the_token_endpoint_walk_through_runs_as_written(database_url: str, tmp_path: Path) -> None:
+    """docs/authentication.md's curl lines for the OAuth 2 token endpoint, and the answers
+    it says they print."""
+    heading, document = "The OAuth 2 token endpoint", "docs/authentication.md"
+    script = _readme_block(heading, document)
+    assert script.startswith("API=http://127.0.0.1:8000/api/v1\n")
+    with serve(clean_environment(DATABASE_URL=database_url, DATA_DIR=str(tmp_path / "data"))) as served:
+        served.wait_for_event("startup_complete")
+        result = subprocess.run(  # noqa: S603 - the document's own commands
+            ["bash", "-euo", "pipefail", "-c", script.replace("http://127.0.0.1:8000", served.url, 1)],  # noqa: S607
+            cwd=tmp_path,
+            capture_output=True,
+            timeout=60,
+            check=False,
+        )
+        assert served.stop() == 0
+
+    assert result.returncode == 0, result.stderr.decode()
+    bearer, expires_in, error = result.stdout.decode().splitlines()
+    assert (bearer, expires_in) == ("Bearer", "900")
+    assert "which prints `Bearer`, `900`, and the OAuth error" in (PROJECT_ROOT / document).read_text()
+    assert msgspec.json.decode(error) == msgspec.json.decode(_readme_block(heading, document, "json"))
+
+
 def test_the_sample_startup_line_is_what_serve_logs() -> None:
     readme = (PROJECT_ROOT / "README.md").read_text()
     line = next(line for line in readme.splitlines() if "startup_complete" in line and "[info" in line)
     migrations = len(discover_migrations(PROJECT_ROOT / "migrations"))
     assert f"migrations={migrations}" in line
     assert "docs=http://127.0.0.1:8000/docs" in line
+
+
+def test_the_readmes_client_command_is_the_generator_ci_drives() -> None:
+    """The frontend command pins the hey-api release whose client .ci/sdk generates, compiles
+    and drives through a whole journey; a bump there must show here."""
+    readme = (PROJECT_ROOT / "README.md").read_text()
+    [version] = re.findall(r"npx --yes @hey-api/openapi-ts@([0-9.]+) ", readme)
+    pinned = msgspec.json.decode((PROJECT_ROOT / ".ci" / "sdk" / "package.json").read_bytes())
+    assert pinned["dependencies"]["@hey-api/openapi-ts"] == version
+    assert "--client @hey-api/client-fetch" in readme
+    assert "--client @hey-api/client-fetch" in (PROJECT_ROOT / ".ci" / "sdk" / "run").read_text()

@@ -110,6 +110,35 @@ def test_generated_client_signs_up_logs_in_refreshes_and_reads_the_profile(sdk: 
     assert profile.display_name == "SDK"
 
 
+def test_generated_client_gets_tokens_from_the_oauth_token_endpoint(sdk: ModuleType, live: Served) -> None:
+    """The form body and the OAuth errors, as a generator reads them from the document."""
+    models = importlib.import_module(f"{PACKAGE}.models")
+    password, email = "correct horse battery staple", f"sdk-oauth-{os.getpid()}@example.com"
+    issue_token = operation("auth.issue_token")
+    with sdk.Client(base_url=live.url, raise_on_unexpected_status=True) as client:
+        operation("auth.sign_up").sync(
+            client=client, body=models.SignUpRequest(email=email, password=password, display_name="OAuth")
+        )
+        grant = models.TokenRequestGrantType
+        issued = issue_token.sync(
+            client=client, body=models.TokenRequest(grant_type=grant.PASSWORD, username=email, password=password)
+        )
+        refused = issue_token.sync(
+            client=client, body=models.TokenRequest(grant_type=grant.PASSWORD, username=email, password="wrong one")
+        )
+        refreshed = issue_token.sync(
+            client=client, body=models.TokenRequest(grant_type=grant.REFRESH_TOKEN, refresh_token=issued.refresh_token)
+        )
+    with sdk.AuthenticatedClient(base_url=live.url, token=refreshed.access_token) as authenticated:
+        profile = operation("users.get_my_profile").sync(client=authenticated)
+
+    assert isinstance(issued, models.TokenPair)
+    assert isinstance(refused, models.TokenErrorResponse)
+    assert refused.error == models.TokenErrorResponseError.INVALID_GRANT
+    assert refreshed.refresh_token != issued.refresh_token
+    assert profile.display_name == "OAuth"
+
+
 def test_generated_client_creates_lists_and_likes_avatars(sdk: ModuleType, live: Served) -> None:
     models = importlib.import_module(f"{PACKAGE}.models")
     password = "correct horse battery staple"

@@ -30,6 +30,21 @@ def operations(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]
     ]
 
 
+# The media types request bodies come in: JSON, and the OAuth token endpoint's form.
+BODY_MEDIA_TYPES = ("application/json", "application/x-www-form-urlencoded")
+
+
+def request_bodies(document: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    """(method, path, media type, schema name) of every request body."""
+    found = []
+    for method, path, operation in operations(document):
+        if body := operation.get("requestBody"):
+            assert body["content"].keys() <= set(BODY_MEDIA_TYPES), f"{method} {path}"
+            for media_type, content in body["content"].items():
+                found.append((method, path, media_type, content["schema"]["$ref"].rsplit("/", 1)[-1]))
+    return found
+
+
 def test_it_is_openapi_3_1_with_a_title_and_version(document: dict[str, Any]) -> None:
     assert document["openapi"].startswith("3.1")
     assert document["info"]["title"]
@@ -66,17 +81,15 @@ def test_every_operation_documents_success_and_problems(document: dict[str, Any]
 
 def test_request_bodies_have_a_schema_and_an_example(document: dict[str, Any]) -> None:
     schemas = document["components"]["schemas"]
-    for method, path, operation in operations(document):
-        body = operation.get("requestBody")
-        if body is None:
-            continue
-        schema = body["content"]["application/json"]["schema"]
-        name = schema["$ref"].rsplit("/", 1)[-1]
+    bodies = request_bodies(document)
+    assert {media_type for _, _, media_type, _ in bodies} == set(BODY_MEDIA_TYPES)
+    for method, path, _, name in bodies:
         properties = schemas[name]["properties"]
         assert all("examples" in spec or "example" in spec for spec in properties.values()), (
             f"{method} {path}: give every field of {name} an example"
         )
-        assert {"400", "413", "415"} <= operation["responses"].keys(), f"{method} {path}"
+        responses = document["paths"][path][method.lower()]["responses"]
+        assert {"400", "413", "415"} <= responses.keys(), f"{method} {path}"
 
 
 def test_the_problem_schema_is_rfc_9457_plus_our_members(document: dict[str, Any]) -> None:
@@ -87,11 +100,15 @@ def test_the_problem_schema_is_rfc_9457_plus_our_members(document: dict[str, Any
 
 
 def test_request_bodies_refuse_unknown_properties_in_the_document_too(document: dict[str, Any]) -> None:
+    """JSON bodies refuse what they do not know, and say so. The token endpoint's form
+    ignores it, as RFC 6749 section 3.2 requires, and says that (no `false`)."""
     schemas = document["components"]["schemas"]
-    for method, path, operation in operations(document):
-        if body := operation.get("requestBody"):
-            name = body["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+    for method, path, media_type, name in request_bodies(document):
+        if media_type == "application/json":
             assert schemas[name].get("additionalProperties") is False, f"{method} {path}: {name}"
+        else:
+            assert (method, path, name) == ("POST", "/api/v1/auth/token", "TokenRequest")
+            assert "additionalProperties" not in schemas[name]
 
 
 def test_schema_names_are_readable_identifiers(document: dict[str, Any]) -> None:
@@ -99,20 +116,65 @@ def test_schema_names_are_readable_identifiers(document: dict[str, Any]) -> None
         assert re.fullmatch(r"[A-Z][A-Za-z0-9]+", name), f"{name}: name generic types, e.g. class AvatarsPage"
 
 
-def test_protected_operations_declare_the_bearer_scheme(document: dict[str, Any]) -> None:
+REQUIRED: list[dict[str, list[str]]] = [{"BearerAuth": []}, {"OAuth2": []}]
+OPTIONAL: list[dict[str, list[str]]] = [{}, {"BearerAuth": []}, {"OAuth2": []}]
+
+
+def test_protected_operations_declare_either_scheme(document: dict[str, Any]) -> None:
     assert document["components"]["securitySchemes"]["BearerAuth"] == {
         "type": "http",
         "scheme": "bearer",
         "bearerFormat": "JWT",
         "description": document["components"]["securitySchemes"]["BearerAuth"]["description"],
     }
+    protected = 0
     for method, path, operation in operations(document):
         if "401" in operation["responses"] and not path.startswith("/api/v1/auth/"):
-            assert operation.get("security") in ([{"BearerAuth": []}], [{}, {"BearerAuth": []}]), f"{method} {path}"
+            assert operation.get("security") in (REQUIRED, OPTIONAL), f"{method} {path}"
+            protected += 1
+        # Whatever names one scheme names the other: both stand for the same bearer token.
+        for requirement in operation.get("security", []):
+            if requirement:
+                assert operation["security"][-2:] == REQUIRED, f"{method} {path}"
+    assert protected >= 15
 
 
-# Request strings that are hashed or compared, never stored as text.
-NEVER_STORED = frozenset({"password", "current_password", "new_password", "refresh_token"})
+def test_the_oauth2_scheme_is_the_password_flow_of_the_token_endpoint(document: dict[str, Any]) -> None:
+    """What Swagger UI's Authorize dialog reads: the password flow, at our token endpoint,
+    which takes the form the flow sends (tests/features/auth/test_issue_token.py logs in
+    through it)."""
+    scheme = document["components"]["securitySchemes"]["OAuth2"]
+    assert scheme["type"] == "oauth2"
+    assert scheme["flows"].keys() == {"password"}
+    flow = scheme["flows"]["password"]
+    assert flow["tokenUrl"] == flow["refreshUrl"] == "/api/v1/auth/token"
+    assert flow["scopes"] == {}
+    operation = document["paths"][flow["tokenUrl"]]["post"]
+    assert operation["operationId"] == "issueToken"
+    form = operation["requestBody"]["content"]["application/x-www-form-urlencoded"]["schema"]["$ref"]
+    token_request = document["components"]["schemas"][form.rsplit("/", 1)[-1]]
+    assert token_request["required"] == ["grant_type"]
+    assert token_request["properties"]["grant_type"]["enum"] == ["password", "refresh_token"]
+    assert {"username", "password", "refresh_token", "scope"} <= token_request["properties"].keys()
+    assert operation["responses"]["200"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/TokenPair"
+    }
+    assert operation["responses"]["400"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/TokenErrorResponse"
+    }
+
+
+def test_discovery_is_public(document: dict[str, Any]) -> None:
+    for path in ("/.well-known/oauth-authorization-server", "/.well-known/jwks.json", "/api/v1/auth/token"):
+        (operation,) = (item for method, item in document["paths"][path].items() if method in METHODS)
+        assert operation.get("security", []) == [], path
+
+
+# Request strings that are hashed or compared, never stored as text (the token endpoint
+# compares grant_type, refuses any scope and ignores client_id).
+NEVER_STORED = frozenset(
+    {"password", "current_password", "new_password", "refresh_token", "grant_type", "scope", "client_id"}
+)
 
 
 def patterned(node: object) -> list[dict[str, Any]]:
@@ -147,16 +209,14 @@ def test_request_strings_that_are_stored_refuse_nul(document: dict[str, Any]) ->
     """PostgreSQL text cannot hold U+0000: the schema refuses it, so clients learn it."""
     schemas = document["components"]["schemas"]
     checked = 0
-    for _, _, operation in operations(document):
-        if body := operation.get("requestBody"):
-            name = body["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
-            for field, spec in schemas[name]["properties"].items():
-                kinds = {spec.get("type"), *(option.get("type") for option in spec.get("oneOf", []))}
-                if "string" not in kinds or field in NEVER_STORED:
-                    continue
-                assert "pattern" in spec, f"{name}.{field}: a stored string needs a pattern that refuses NUL"
-                (example, *_) = spec["examples"]
-                for sample in (example + "\x00", example[:1] + "\x00" + example[1:]):
-                    assert not re.search(spec["pattern"], sample), f"{name}.{field} accepts {sample!r}"
-                checked += 1
+    for _, _, _, name in request_bodies(document):
+        for field, spec in schemas[name]["properties"].items():
+            kinds = {spec.get("type"), *(option.get("type") for option in spec.get("oneOf", []))}
+            if "string" not in kinds or field in NEVER_STORED:
+                continue
+            assert "pattern" in spec, f"{name}.{field}: a stored string needs a pattern that refuses NUL"
+            (example, *_) = spec["examples"]
+            for sample in (example + "\x00", example[:1] + "\x00" + example[1:]):
+                assert not re.search(spec["pattern"], sample), f"{name}.{field} accepts {sample!r}"
+            checked += 1
     assert checked >= 8

@@ -41,6 +41,9 @@ type LogLevel = Literal["debug", "info", "warning", "error"]
 type PositiveInt = Annotated[int, Meta(ge=1)]
 type Seconds = Annotated[float, Meta(gt=0, le=3600)]
 type Port = Annotated[int, Meta(ge=1, le=65535)]
+# A project id (6-30 characters: lower-case letters, digits, hyphens), optionally behind
+# the domain of a legacy domain-scoped project (example.com:my-project).
+type GoogleCloudProject = Annotated[str, Meta(pattern=rf"^([a-z0-9.-]+:)?[a-z][a-z0-9-]{{4,28}}[a-z0-9]{END}")]
 # "<requests>/<second|minute|hour|day>", e.g. "300/minute".
 type RateSpec = Annotated[str, Meta(pattern=rf"^[1-9][0-9]{{0,6}}/(second|minute|hour|day){END}")]
 
@@ -65,6 +68,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     shutdown_timeout: Seconds = 20.0
     data_dir: Path = PROJECT_ROOT / ".data"
     debug: bool = False
+    # The origin clients reach the service at (https://api.example.com), for the absolute
+    # URLs of the documents it serves (OAuth discovery); never taken from a request's Host.
+    public_base_url: str | None = None
 
     # --- PostgreSQL ------------------------------------------------------------------
     # Unset in development: `api serve` starts an embedded PostgreSQL under DATA_DIR.
@@ -183,10 +189,16 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     retry_after_seconds: Annotated[int, Meta(ge=1, le=3600)] = 2
     max_request_body_bytes: Annotated[int, Meta(ge=1024, le=100_000_000)] = 64 * 1024
 
-    # --- logging ---------------------------------------------------------------------
+    # --- logging and metrics -------------------------------------------------------------
     log_level: LogLevel = "info"
     # auto: JSON in production, readable colourless text otherwise.
     log_format: LogFormat = "auto"
+    # On Google Cloud: JSON lines then carry the fields Cloud Logging links traces by
+    # (logging.googleapis.com/trace, .../spanId), once tracing supplies a trace id.
+    google_cloud_project: GoogleCloudProject | None = None
+    # Serve /metrics on this port only, from a listener of its own (unset: /metrics is
+    # served on PORT, beside the API).
+    metrics_port: Port | None = None
 
     @property
     def is_production(self) -> bool:
@@ -202,6 +214,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     def public_url(self) -> str:
         host = "127.0.0.1" if self.host in {"0.0.0.0", "::", ""} else self.host  # noqa: S104 - display only
         return f"http://{host}:{self.port}"
+
+    @property
+    def base_url(self) -> str | None:
+        """The origin for absolute URLs: PUBLIC_BASE_URL; unset, where Granian listens
+        outside production, and unknown (None) in production."""
+        if self.public_base_url:
+            return self.public_base_url.rstrip("/")
+        return None if self.is_production else self.public_url
 
     def with_changes(self, **changes: Any) -> Self:
         return msgspec.structs.replace(self, **changes)
@@ -248,6 +268,8 @@ def _check_rules(settings: Settings) -> None:
     """Rules that involve more than one variable, and what production refuses."""
     if settings.db_pool_min_size > settings.db_pool_max_size:
         raise SettingsError("DB_POOL_MIN_SIZE must not be greater than DB_POOL_MAX_SIZE")
+    if settings.metrics_port is not None and settings.metrics_port == settings.port:
+        raise SettingsError("METRICS_PORT must differ from PORT (unset METRICS_PORT to serve /metrics on PORT)")
     if settings.session_max_age_seconds < settings.refresh_token_ttl_seconds:
         raise SettingsError("SESSION_MAX_AGE_SECONDS must not be shorter than REFRESH_TOKEN_TTL_SECONDS")
     _check_browser_rules(settings)
@@ -344,6 +366,34 @@ def _check_urls(settings: Settings) -> None:
         if parts.scheme not in schemes:
             accepted = " or ".join(f"{scheme}://" for scheme in sorted(schemes))
             raise SettingsError(f"{variable} does not start with {accepted}; expected {example}")
+    if settings.public_base_url is not None:
+        _check_public_base_url(settings.public_base_url, production=settings.is_production)
+
+
+def _check_public_base_url(url: str, *, production: bool) -> None:
+    """An origin: scheme and host (and port), nothing else; https in production (clients
+    send passwords to the token endpoint it names)."""
+    shown = _shown(url)
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - parsing the port is the check
+    except ValueError:
+        raise SettingsError(f"PUBLIC_BASE_URL={shown} cannot be parsed; expected https://api.example.com") from None
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise SettingsError(f"PUBLIC_BASE_URL={shown} is not an http(s) URL; expected https://api.example.com")
+    if (
+        parts.username is not None
+        or parts.path not in {"", "/"}
+        or parts.query
+        or parts.fragment
+        or "?" in url
+        or "#" in url
+    ):
+        raise SettingsError(
+            f"PUBLIC_BASE_URL={shown} must be an origin only (scheme, host, port): the service answers at its root"
+        )
+    if production and parts.scheme != "https":
+        raise SettingsError("PUBLIC_BASE_URL must use https:// when APP_ENV=production")
 
 
 def _check_production(settings: Settings) -> None:

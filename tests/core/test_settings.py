@@ -113,6 +113,47 @@ def test_usual_database_urls_are_accepted(url: str) -> None:
     assert load_settings({"DATABASE_URL": url}).database_url == url
 
 
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("avatars.example.com", "PUBLIC_BASE_URL='avatars.example.com' is not an http(s) URL"),
+        ("ftp://avatars.example.com", "is not an http(s) URL"),
+        ("https://", "is not an http(s) URL"),
+        ("https://avatars.example.com:port", "cannot be parsed"),
+        ("https://avatars.example.com/api", "must be an origin only"),
+        ("https://avatars.example.com/?x=1", "must be an origin only"),
+        ("https://avatars.example.com#top", "must be an origin only"),
+        ("https://user:pw@avatars.example.com", "must be an origin only"),
+    ],
+)
+def test_the_public_base_url_is_an_origin(url: str, message: str) -> None:
+    with pytest.raises(SettingsError) as error:
+        load_settings({"PUBLIC_BASE_URL": url})
+
+    assert message in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("url", "base_url"),
+    [
+        ("https://avatars.example.com", "https://avatars.example.com"),
+        ("https://avatars.example.com/", "https://avatars.example.com"),
+        ("http://localhost:8000", "http://localhost:8000"),
+        ("https://[2001:db8::1]:8443", "https://[2001:db8::1]:8443"),
+    ],
+)
+def test_an_origin_is_the_base_of_absolute_urls(url: str, base_url: str) -> None:
+    assert load_settings({"PUBLIC_BASE_URL": url}).base_url == base_url
+
+
+def test_without_a_public_base_url_only_production_has_no_base() -> None:
+    assert load_settings({"HOST": "0.0.0.0", "PORT": "9000"}).base_url == "http://127.0.0.1:9000"  # noqa: S104
+    assert load_settings(PRODUCTION).base_url is None
+    with pytest.raises(SettingsError, match="PUBLIC_BASE_URL must use https:// when APP_ENV=production"):
+        load_settings({**PRODUCTION, "PUBLIC_BASE_URL": "http://avatars.example.com"})
+    assert load_settings({**PRODUCTION, "PUBLIC_BASE_URL": "https://avatars.example.com"}).base_url
+
+
 def test_pool_bounds_must_be_ordered() -> None:
     with pytest.raises(SettingsError, match="DB_POOL_MIN_SIZE must not be greater than DB_POOL_MAX_SIZE"):
         load_settings({"DB_POOL_MIN_SIZE": "20", "DB_POOL_MAX_SIZE": "10"})

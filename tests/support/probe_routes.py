@@ -14,7 +14,7 @@ import asyncpg
 import msgspec
 from litestar import Router, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromQuery, JSONBody
+from litestar.params import FromQuery, JSONBody, URLEncodedBody
 
 from src.core.data.database import Connection
 from src.core.errors import Conflict, NotFound
@@ -36,6 +36,11 @@ class EchoBody(msgspec.Struct, forbid_unknown_fields=True):
 class RowBody(msgspec.Struct, forbid_unknown_fields=True):
     label: str
     fail_after_insert: bool = False
+
+
+class FormBody(msgspec.Struct, forbid_unknown_fields=True):
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=10)]
+    note: Annotated[str, msgspec.Meta(max_length=5)] | msgspec.UnsetType = msgspec.UNSET
 
 
 class Outcome(msgspec.Struct):
@@ -83,6 +88,11 @@ async def echo(data: JSONBody[EchoBody]) -> EchoBody:
     return data
 
 
+@post("/form", status_code=200)
+async def echo_form(data: URLEncodedBody[FormBody]) -> FormBody:
+    return data
+
+
 @post("/rows")
 async def insert_row(data: JSONBody[RowBody], transaction: NamedDependency[Connection]) -> Outcome:
     row_id: int = await transaction.fetchval("INSERT INTO probe_rows (label) VALUES ($1) RETURNING id", data.label)
@@ -124,6 +134,7 @@ probe_router = Router(
         query_value,
         select_one,
         echo,
+        echo_form,
         insert_row,
         outbound,
         log_inside_request,

@@ -2,7 +2,7 @@
 
 What every request crosses (`edge`: request id, security headers, metrics, access line;
 `read_retry`), the checks that run before a route's dependencies (`checks`, with
-`rate_limit`, `auth` and `body`), how routes receive resources (`dependencies`), the one
+`rate_limit`, `auth`, `body` and `form`), how routes receive resources (`dependencies`), the one
 mapping from failures to problem details (`problems`), and the route-level helpers that
 slices declare: `idempotency`, `client_address`, the API docs (`api_docs`) and the
 document as generators read it (`api_contract`: `sends_headers`), `/metrics`

@@ -51,9 +51,11 @@ __all__ = (
 Principal = AccessClaims
 
 # For route decorators: `security=BEARER_SECURITY` marks an operation as needing a token;
-# OPTIONAL_BEARER_SECURITY as working without one and personalising with one.
-BEARER_SECURITY: Final[list[dict[str, list[str]]]] = [{"BearerAuth": []}]
-OPTIONAL_BEARER_SECURITY: Final[list[dict[str, list[str]]]] = [{}, {"BearerAuth": []}]
+# OPTIONAL_BEARER_SECURITY as working without one and personalising with one. Either
+# scheme (src/app.py) stands for the same bearer token: `BearerAuth` one you paste,
+# `OAuth2` one the password grant at /auth/token issues (Swagger UI's Authorize dialog).
+BEARER_SECURITY: Final[list[dict[str, list[str]]]] = [{"BearerAuth": []}, {"OAuth2": []}]
+OPTIONAL_BEARER_SECURITY: Final[list[dict[str, list[str]]]] = [{}, {"BearerAuth": []}, {"OAuth2": []}]
 _PRINCIPAL_KEY: Final = "principal"
 _PENDING_SESSION_CHECK_KEY: Final = "pending_session_check"
 _SCHEME: Final = "bearer "

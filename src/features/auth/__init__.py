@@ -1,9 +1,12 @@
-"""Accounts and authentication: sign-up, login, rotating refresh tokens, sessions, JWKS."""
+"""Accounts and authentication: sign-up, login, rotating refresh tokens, sessions, the
+OAuth 2 token endpoint, JWKS and discovery."""
 
 from litestar import Router
 
 from src.features.auth.expire_sessions.job import EXPIRE_SESSIONS
-from src.features.auth.get_jwks.router import get_jwks_route
+from src.features.auth.get_jwks.router import get_jwks_route, get_well_known_jwks_route
+from src.features.auth.get_oauth_metadata.router import get_oauth_metadata_route
+from src.features.auth.issue_token.router import issue_token_route
 from src.features.auth.list_sessions.router import list_sessions_route
 from src.features.auth.log_in.router import log_in_route
 from src.features.auth.log_out.router import log_out_route
@@ -11,7 +14,7 @@ from src.features.auth.refresh_session.router import refresh_session_route
 from src.features.auth.revoke_session.router import revoke_session_route
 from src.features.auth.sign_up.router import sign_up_route
 
-__all__ = ("JOBS", "router")
+__all__ = ("JOBS", "router", "well_known_router")
 
 router = Router(
     path="/auth",
@@ -20,11 +23,19 @@ router = Router(
         sign_up_route,
         log_in_route,
         refresh_session_route,
+        issue_token_route,
         log_out_route,
         list_sessions_route,
         revoke_session_route,
         get_jwks_route,
     ],
+)
+
+# Discovery lives at the origin's root (RFC 8615), outside the versioned API.
+well_known_router = Router(
+    path="/",
+    tags=["auth"],
+    route_handlers=[get_well_known_jwks_route, get_oauth_metadata_route],
 )
 
 JOBS = (EXPIRE_SESSIONS,)

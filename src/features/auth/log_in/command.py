@@ -1,14 +1,8 @@
+"""The login command is the password grant's input, which the token endpoint shares
+(src/features/auth/password_grant.py)."""
+
 from __future__ import annotations
 
-import msgspec
+from src.features.auth.password_grant import LogIn
 
 __all__ = ("LogIn",)
-
-
-class LogIn(msgspec.Struct, frozen=True, kw_only=True):
-    email: str
-    password: str
-    user_agent: str | None
-    """As sent; the handler keeps a printable, bounded copy for the session list."""
-    refresh_ttl_seconds: int
-    session_max_age_seconds: int

@@ -1,49 +1,16 @@
-"""Log in: check the password, open a session (a refresh-token family), issue tokens.
-
-- Unknown e-mail and wrong password are the same 401, in the same time: an unknown
-  account is verified against a dummy hash.
-- Password checks are counted per account (whoever sends them; core.runtime.password_checks),
-  reserved before the check so that no concurrency gets past the limit; past it the
-  account answers 429 until the window ends, so guessing one account's password from
-  many addresses gains nothing.
-- A hash made with older Argon2 parameters is upgraded on a successful login.
-- No connection is held while Argon2 runs.
-"""
+"""Log in with a JSON body: the password grant (src/features/auth/password_grant.py holds
+its rules), shared with `POST /auth/token` so both spend one per-account budget."""
 
 from __future__ import annotations
 
-import re
-from datetime import timedelta
-from typing import Final
-
-from src.core.clock import utc_now
 from src.core.data.database import Database
-from src.core.errors import Unauthorized
-from src.core.ids import new_id
 from src.core.runtime.password_checks import PasswordChecks
 from src.core.security.passwords import PasswordHasher
-from src.core.security.tokens import TokenPair, TokenService, hash_refresh_token, new_refresh_token
-from src.core.text import normalize_email
+from src.core.security.tokens import TokenPair, TokenService
 from src.features.auth.log_in.command import LogIn
-from src.features.auth.log_in.queries import (
-    INSERT_REFRESH_TOKEN,
-    INSERT_SESSION,
-    SELECT_ACCOUNT,
-    UPDATE_PASSWORD_HASH,
-)
+from src.features.auth.password_grant import log_in_with_password
 
 __all__ = ("log_in",)
-
-
-_USER_AGENT_MAX: Final = 256
-# A header may hold any byte; the session list shows this text, and PostgreSQL refuses NUL.
-_NOT_SHOWN: Final = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
-
-
-def _device(user_agent: str | None) -> str | None:
-    """The User-Agent as the session list shows it: controls dropped, bounded."""
-    shown = _NOT_SHOWN.sub(" ", user_agent or "").strip()[:_USER_AGENT_MAX]
-    return shown or None
 
 
 async def log_in(
@@ -54,40 +21,7 @@ async def log_in(
     tokens: TokenService,
     password_checks: PasswordChecks,
 ) -> TokenPair:
-    email = normalize_email(command.email)  # one account per address, however it is typed
-    async with database.acquire() as connection:
-        account = await connection.fetchrow(SELECT_ACCOUNT, email)
-    # The same steps for an unknown address (its key, the dummy hash): the same time.
-    budget = PasswordChecks.of_account(account["id"]) if account else PasswordChecks.of_unknown_address(email)
-    async with password_checks.reserve(budget) as check:
-        verification = await passwords.verify(account["password_hash"] if account else None, command.password)
-        if account is None or not verification.matches:
-            check.keep()  # a failure spends its place
-            raise Unauthorized("The e-mail address or the password is wrong.", code="invalid_credentials")
-    upgraded_hash = await passwords.hash(command.password) if verification.needs_rehash else None
-
-    now = utc_now()
-    session_id = new_id()
-    refresh_token = new_refresh_token()
-    async with database.acquire() as connection, connection.transaction():
-        if upgraded_hash is not None:
-            await connection.execute(UPDATE_PASSWORD_HASH, account["id"], upgraded_hash)
-        await connection.execute(
-            INSERT_SESSION,
-            session_id,
-            account["id"],
-            _device(command.user_agent),
-            now + timedelta(seconds=command.session_max_age_seconds),
-        )
-        await connection.execute(
-            INSERT_REFRESH_TOKEN,
-            hash_refresh_token(refresh_token),
-            session_id,
-            now + timedelta(seconds=command.refresh_ttl_seconds),
-        )
-    return TokenPair(
-        access_token=tokens.issue(user_id=account["id"], session_id=session_id),
-        expires_in=tokens.ttl_seconds,
-        refresh_token=refresh_token,
-        refresh_expires_in=command.refresh_ttl_seconds,
+    """Unknown e-mail and wrong password: 401 `invalid_credentials` alike, in the same time."""
+    return await log_in_with_password(
+        command, database=database, passwords=passwords, tokens=tokens, password_checks=password_checks
     )

@@ -1,12 +1,8 @@
+"""The refresh command is the refresh grant's input, which the token endpoint shares
+(src/features/auth/refresh_grant.py)."""
+
 from __future__ import annotations
 
-import msgspec
+from src.features.auth.refresh_grant import RefreshSession
 
 __all__ = ("RefreshSession",)
-
-
-class RefreshSession(msgspec.Struct, frozen=True, kw_only=True):
-    refresh_token: str
-    refresh_ttl_seconds: int
-    reuse_grace_seconds: int
-    """A repeat of a just-rotated token this soon gets its successor again (0: never)."""

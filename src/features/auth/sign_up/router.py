@@ -5,6 +5,7 @@ from litestar.di import NamedDependency
 from litestar.params import JSONBody
 
 from src.core.data.database import Database
+from src.core.http.api_contract import sends_headers
 from src.core.http.problems import problem_responses
 from src.core.security.passwords import PasswordHasher
 from src.core.text import check_password_size
@@ -22,6 +23,7 @@ __all__ = ("sign_up_route",)
     description="The e-mail address is unique, compared case-insensitively (409 `email_taken`). "
     "Rate limited by the strict `auth` policy.",
     status_code=201,
+    response_headers=sends_headers("Location"),
     opt={"rate_limit": "auth"},
     responses=problem_responses(400, 409, 413, 415),
 )
