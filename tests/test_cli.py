@@ -30,14 +30,14 @@ def test_serve_with_no_configuration_runs_on_an_embedded_database_that_survives_
         assert docs.status_code == 200
         assert "swagger-ui" in docs.text
         assert served.stop() == 0
-    assert any(line.get("event") == "migration_applied" for line in served.lines)
+    assert any(line.get("message") == "migration_applied" for line in served.lines)
     assert (tmp_path / "data" / "postgres" / "PG_VERSION").exists()
 
     with serve(environment) as served:
         served.wait_for_event("startup_complete")
         assert served.stop() == 0
     # The data was kept: nothing left to migrate on the second start.
-    assert not any(line.get("event") == "migration_applied" for line in served.lines)
+    assert not any(line.get("message") == "migration_applied" for line in served.lines)
 
 
 def test_serve_uses_database_url_when_set(database_url: str) -> None:
@@ -46,7 +46,7 @@ def test_serve_uses_database_url_when_set(database_url: str) -> None:
         assert httpx.get(f"{served.url}/health/ready").status_code == 200
         assert served.stop() == 0
 
-    assert not any(line.get("event") == "embedded_postgres_started" for line in served.lines)
+    assert not any(line.get("message") == "embedded_postgres_started" for line in served.lines)
 
 
 @pytest.mark.parametrize(
@@ -101,11 +101,11 @@ def test_a_worker_that_cannot_start_stops_the_whole_server_with_one_line_each(tm
     output = result.stdout + result.stderr
     assert b"Traceback" not in output
     lines = [msgspec.json.decode(raw) for raw in output.splitlines() if raw.startswith(b"{")]
-    errors = [line for line in lines if line["level"] == "error"]
-    assert {line["event"] for line in errors} == {"startup_failed", "server_stopped"}
-    assert 1 <= sum(line["event"] == "startup_failed" for line in errors) <= 2  # one per worker at most
+    errors = [line for line in lines if line["severity"] == "ERROR"]
+    assert {line["message"] for line in errors} == {"startup_failed", "server_stopped"}
+    assert 1 <= sum(line["message"] == "startup_failed" for line in errors) <= 2  # one per worker at most
     assert all("exception" not in line for line in lines)
-    failed = next(line for line in errors if line["event"] == "startup_failed")
+    failed = next(line for line in errors if line["message"] == "startup_failed")
     assert "DB_STARTUP_TIMEOUT" in failed["reason"]
 
 
@@ -173,7 +173,7 @@ def test_metrics_aggregate_every_worker(database_url: str, tmp_path: Path) -> No
         live = ("method", "GET"), ("path", "/health/live"), ("status_code", "200")
         assert samples[("avatar_api_requests_total", live)] == 30
         # Each worker reports its own pool: the sum covers both.
-        assert samples[("avatar_api_db_pool_connections", (("state", "max"),))] == 8
+        assert samples[("avatar_api_db_pool_max_connections", ())] == 8
 
 
 def test_keys_generate_writes_a_signing_key_the_service_accepts(tmp_path: Path) -> None:

@@ -99,7 +99,9 @@ def test_the_migration_job_migrates_and_the_network_is_closed(production: dict[s
     job = _pod(production["Job/avatar-api-migrate"])
     assert job["containers"][0]["command"] == ["api", "migrate"]
     policy = production["NetworkPolicy/avatar-api"]["spec"]
-    assert policy["ingress"] == [{"ports": [{"protocol": "TCP", "port": 8000}]}]
+    api_port = {"ports": [{"protocol": "TCP", "port": 8000}]}
+    assert policy["ingress"][0] == api_port  # from anywhere
+    assert len(policy["ingress"]) == 2  # and the metrics port, from the monitoring namespace (below)
     egress = {(port["protocol"], port["port"]) for rule in policy["egress"] for port in rule["ports"]}
     assert egress == {("TCP", 5432), ("TCP", 6379), ("UDP", 53), ("TCP", 53), ("TCP", 443)}
 
@@ -164,3 +166,45 @@ def test_the_guides_own_overlay_replaces_the_example_secrets(tmp_path: Path) -> 
     assert f"kubectl create namespace {namespace}" in commands
     assert f"delete job {job['metadata']['name']} --ignore-not-found" in commands
     assert f"rollout status deployment/{deployment['metadata']['name']}" in commands
+
+
+def test_metrics_are_served_on_their_own_port_which_only_monitoring_reaches(
+    production: dict[str, dict[str, Any]],
+) -> None:
+    """METRICS_PORT, the container's `metrics` port, the scrape annotations, the Service
+    port a ServiceMonitor selects and the NetworkPolicy all name the same port; the
+    probes stay on the API's port."""
+    port = load_settings({**_config(production), "DATABASE_URL": "postgresql://avatar@db/avatar"}).metrics_port
+    assert port is not None
+    deployment = production["Deployment/avatar-api"]
+    [api] = _pod(deployment)["containers"]
+    ports = {entry["name"]: entry["containerPort"] for entry in api["ports"]}
+    assert ports == {"http": 8000, "metrics": port}
+    annotations = deployment["spec"]["template"]["metadata"]["annotations"]
+    assert annotations == {
+        "prometheus.io/scrape": "true",
+        "prometheus.io/port": str(port),
+        "prometheus.io/path": "/metrics",
+    }
+    service_ports = {entry["name"]: entry for entry in production["Service/avatar-api"]["spec"]["ports"]}
+    assert service_ports["metrics"] == {"name": "metrics", "port": port, "targetPort": "metrics"}
+    for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+        assert api[probe]["httpGet"]["port"] == "http"
+    [_, metrics_rule] = production["NetworkPolicy/avatar-api"]["spec"]["ingress"]
+    assert metrics_rule["ports"] == [{"protocol": "TCP", "port": port}]
+    assert metrics_rule["from"] == [
+        {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}
+    ]
+
+
+def test_the_service_monitor_example_scrapes_the_rendered_service(production: dict[str, dict[str, Any]]) -> None:
+    monitor = yaml.safe_load((PROJECT_ROOT / "deploy" / "monitoring" / "servicemonitor.yaml").read_text())
+    service = production["Service/avatar-api"]
+
+    assert (monitor["apiVersion"], monitor["kind"]) == ("monitoring.coreos.com/v1", "ServiceMonitor")
+    selector = monitor["spec"]["selector"]["matchLabels"]
+    assert selector.items() <= service["metadata"]["labels"].items()
+    [endpoint] = monitor["spec"]["endpoints"]
+    assert endpoint["port"] in {entry["name"] for entry in service["spec"]["ports"]}
+    assert endpoint["port"] == "metrics"
+    assert endpoint["path"] == "/metrics"

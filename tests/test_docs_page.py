@@ -53,5 +53,5 @@ def test_docs_render_offline_in_headless_chromium(database_url: str, tmp_path: P
     rendered = set(re.findall(r'opblock-summary-operation-id">([A-Za-z]+)<', dom))
     assert {"checkLiveness", "checkReadiness", "checkStartup"} <= rendered, dom[:2000]
     assert not [line for line in console if "Content Security Policy" in line or "Refused" in line], console
-    requested = {line["route"] for line in served.lines if line.get("event") == "request"}
+    requested = {line["route"] for line in served.lines if line.get("message") == "request"}
     assert {"/docs", "/docs/assets/{name}", "/docs/assets/start-docs.js", "/schema/openapi.json"} <= requested

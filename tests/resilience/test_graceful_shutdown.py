@@ -87,4 +87,4 @@ async def test_sigterm_finishes_the_request_in_flight_then_exits_cleanly(databas
     assert exit_code == 0
     assert took < 10, "it exited on its own, before the kill timeout"
     assert left == 0, "every database connection of the service was closed"
-    assert '"event":"shutdown_complete"' in logged, "the lifespan shutdown ran"
+    assert '"message":"shutdown_complete"' in logged, "the lifespan shutdown ran"

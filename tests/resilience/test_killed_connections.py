@@ -47,7 +47,7 @@ async def test_reads_survive_killed_pool_connections(
     if "dependency_unavailable" in logs.text:  # a read met a dead connection (else asyncpg saw it first)
         assert "read_retried" in logs.text
     assert '"status":500' not in logs.text
-    assert '"level":"error"' not in logs.text, "background jobs ride it out too"
+    assert '"severity":"ERROR"' not in logs.text, "background jobs ride it out too"
 
 
 async def test_writes_on_a_killed_connection_are_not_repeated(client: httpx.AsyncClient, database_url: str) -> None:

@@ -38,4 +38,5 @@ class LogSink:
         return [msgspec.json.decode(line) for line in self.text.splitlines() if line.startswith("{")]
 
     def events(self, event: str) -> list[dict[str, Any]]:
-        return [record for record in self.records() if record.get("event") == event]
+        """The lines whose `message` (structlog's event) is `event`."""
+        return [record for record in self.records() if record.get("message") == event]

@@ -41,6 +41,7 @@ class Served:
         self.process = process
         self.url = f"http://127.0.0.1:{port}"
         self.lines: list[dict[str, object]] = []
+        self.output: list[bytes] = []  # every line it wrote, stdout and stderr, JSON or not
 
     def wait_for_event(self, event: str, timeout: float = 60) -> dict[str, object]:
         assert self.process.stdout is not None
@@ -49,10 +50,11 @@ class Served:
             raw = self.process.stdout.readline()
             if not raw:
                 raise AssertionError(f"the server exited before logging {event!r}: {self.lines}")
+            self.output.append(raw.rstrip(b"\n"))
             if raw.startswith(b"{"):
                 record = msgspec.json.decode(raw)
                 self.lines.append(record)
-                if record.get("event") == event:
+                if record.get("message") == event:
                     return record  # type: ignore[no-any-return]
         raise AssertionError(f"no {event!r} within {timeout} s")
 
@@ -62,6 +64,7 @@ class Served:
         code = self.process.wait(timeout=30)
         assert self.process.stdout is not None
         for raw in self.process.stdout.read().splitlines():
+            self.output.append(raw)
             if raw.startswith(b"{"):
                 self.lines.append(msgspec.json.decode(raw))
         return code

@@ -27,7 +27,10 @@ produced by exception handlers. For each HTTP request it:
   (`unmatched`: `RateLimits.unmatched_check`) and answers 429 instead when it is over, so
   scanning for paths and methods is throttled like any request;
 - records the request metrics (route template, method, status, duration; see
-  `core.observability.metrics`) and writes one access log line with the same and the client.
+  `core.observability.metrics`) and writes one access log line with the same, the client,
+  the body bytes sent and the user agent (cut and cleaned by `log_request`). Never the
+  raw path: it holds ids, and a scanner's made-up paths; the route template says which
+  endpoint answered.
 
 It is the one layer every request crosses, so it is written for speed: constant headers
 are encoded once, and the access line is encoded directly (see `core.observability.logging`).
@@ -56,6 +59,7 @@ __all__ = ("DOCS_CSP", "EdgeMiddleware", "Header", "security_headers", "set_resp
 type Header = tuple[bytes, bytes]
 
 _REQUEST_ID_HEADER_BYTES: Final = REQUEST_ID_HEADER.encode()
+_USER_AGENT_HEADER: Final = b"user-agent"
 # Printable, header- and log-safe, bounded: anything else is replaced, not trusted.
 _SANE_REQUEST_ID: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}")
 # nginx's convention for "the client went away before a response was sent".
@@ -90,12 +94,22 @@ def set_response_headers(scope: Scope, source: str, headers: Sequence[Header]) -
     scope["state"][_LATE_HEADERS][source] = headers
 
 
-def _incoming_request_id(scope: Scope) -> str | None:
+def _incoming_request_id(raw: bytes | None) -> str | None:
+    if raw is None:
+        return None
+    candidate = raw.decode("latin-1")
+    return candidate if _SANE_REQUEST_ID.fullmatch(candidate) else None
+
+
+def _read_headers(scope: Scope) -> tuple[bytes | None, bytes | None]:
+    """The request id and the user agent, as sent, in one pass over the headers."""
+    request_id = user_agent = None
     for name, value in scope["headers"]:
         if name == _REQUEST_ID_HEADER_BYTES:
-            candidate = value.decode("latin-1")
-            return candidate if _SANE_REQUEST_ID.fullmatch(candidate) else None
-    return None
+            request_id = value
+        elif name == _USER_AGENT_HEADER:
+            user_agent = value
+    return request_id, user_agent
 
 
 def security_headers(hsts_max_age: int) -> tuple[Header, ...]:
@@ -149,7 +163,8 @@ class EdgeMiddleware:
 
         started = time.perf_counter()
         self._metrics.started()
-        request_id = _incoming_request_id(scope) or str(uuid7())
+        sent_request_id, user_agent = _read_headers(scope)
+        request_id = _incoming_request_id(sent_request_id) or str(uuid7())
         request_id_token = bind_request_id(request_id)
         client = self._addresses.resolve(scope)
         scope["state"]["client_address"] = client
@@ -176,6 +191,8 @@ class EdgeMiddleware:
                     status=final_status,
                     duration_ms=round(seconds * 1000, 2),
                     client=client,
+                    user_agent=user_agent,
+                    response_bytes=exchange.sent_bytes,
                 )
             unbind_request_id(request_id_token)
 
@@ -185,7 +202,19 @@ class _Exchange:
     which the edge answers instead of the app (see the module docstring): a 429 for a scan
     of unknown routes, an error that is not problem details, and HEAD's empty body."""
 
-    __slots__ = ("_csp", "_edge", "_error", "_head", "_late", "_request_id", "_scope", "_send", "replaced", "status")
+    __slots__ = (
+        "_csp",
+        "_edge",
+        "_error",
+        "_head",
+        "_late",
+        "_request_id",
+        "_scope",
+        "_send",
+        "replaced",
+        "sent_bytes",
+        "status",
+    )
 
     def __init__(self, edge: EdgeMiddleware, scope: Scope, send: Send, request_id: str, *, head: bool) -> None:
         self._edge = edge
@@ -199,6 +228,7 @@ class _Exchange:
         self._error: tuple[int, list[Header], list[bytes]] | None = None
         self.replaced = False
         self.status = 0
+        self.sent_bytes = 0
 
     async def send(self, message: Message) -> None:
         if message["type"] == "http.response.start":
@@ -216,6 +246,8 @@ class _Exchange:
                 if message.get("more_body"):
                     return
                 message = {"type": "http.response.body", "body": b"", "more_body": False}
+            else:
+                self.sent_bytes += len(message.get("body", b""))
         await self._send(message)
 
     async def _start(self, message: HTTPResponseStartEvent) -> None:
@@ -250,7 +282,9 @@ class _Exchange:
         await self._send(
             {"type": "http.response.start", "status": error.status, "headers": self._with_edge_headers(headers)}
         )
-        await self._send({"type": "http.response.body", "body": b"" if self._head else body, "more_body": False})
+        sent = b"" if self._head else body
+        self.sent_bytes = len(sent)
+        await self._send({"type": "http.response.body", "body": sent, "more_body": False})
 
     def _with_edge_headers(self, sent: Iterable[Header]) -> list[Header]:
         headers = list(sent)

@@ -1,4 +1,7 @@
-"""`GET /metrics`: the Prometheus text format, outside the API and its rate limits."""
+"""`GET /metrics`: the Prometheus text format, outside the API and its rate limits.
+
+Routed on the API's port only while METRICS_PORT is unset; with it, the lifespan serves
+the same registry on that port (`core.observability.metrics.listen_for_scrapes`)."""
 
 from __future__ import annotations
 

@@ -86,6 +86,7 @@ class Problem(msgspec.Struct, kw_only=True):
     instance: Annotated[str, Meta(description="The request path")]
     code: Annotated[str, Meta(description="Stable, machine-readable code: branch on this, not on detail")]
     request_id: Annotated[str, Meta(description="The request's id (also X-Request-ID); quote it in reports")]
+    # Tracing adds `trace_id` (and `span_id`) here, from core.observability.request_context.current_trace().
     # Present only for invalid input. UNSET (not an empty default) so the schema does not
     # advertise a default that generators would turn into an always-present field.
     errors: tuple[FieldError, ...] | msgspec.UnsetType = msgspec.UNSET

@@ -1,13 +1,20 @@
-"""Prometheus metrics at `/metrics`.
+"""Prometheus metrics at `/metrics`, on the API's port or on a port of their own.
 
 | metric | labels |
 |---|---|
 | `avatar_api_requests_total` | method (unknown ones: `other`), path (route template or `(unmatched)`), status_code |
 | `avatar_api_request_duration_seconds` (histogram) | method, path |
 | `avatar_api_requests_in_progress` | |
-| `avatar_api_db_pool_connections` | state: open, idle, in_use, max; `waiting`: requests in line for one |
+| `avatar_api_db_pool_connections` | state: `idle`, `in_use` (they add up to the open connections) |
+| `avatar_api_db_pool_max_connections` | |
+| `avatar_api_db_pool_waiting` | requests in line for a connection |
+| `avatar_api_ready`, `avatar_api_readiness_changes_total` | what readiness last answered; how often it changed |
 | `avatar_api_rate_limited_total` | policy |
 | `avatar_api_rate_limit_store_errors_total` | |
+| `avatar_api_webhook_attempts_total` | outcome (bounded: `webhook_outcome`) |
+| `avatar_api_webhook_attempt_duration_seconds` (histogram) | |
+| `avatar_api_webhook_deliveries_pending`, `avatar_api_webhook_oldest_pending_age_seconds` | |
+| `avatar_api_outbox_lag_seconds` | |
 
 Request metrics are recorded by the edge middleware, which already knows the route
 template, status and duration of every request (matched or not). Litestar's
@@ -15,37 +22,74 @@ template, status and duration of every request (matched or not). Litestar's
 builds a Request and label dictionaries and looks the labelled series up four times per
 request), doubling the cost of a trivial endpoint; here each (method, path, status)
 series is looked up once and cached. Every label is bounded whatever a client sends: the
-method by `KNOWN_METHODS`, the path by the route table, the status by HTTP.
+method by `KNOWN_METHODS`, the path by the route table, the status by HTTP. No
+`_created` series are exported: they double the series of every counter and histogram
+and no query here uses them.
+
+The webhook backlog and the outbox lag describe the database, not a worker: every
+worker measures them now and then and reports the same value (aggregate with `max`).
 
 Several Granian workers: `api serve` points `PROMETHEUS_MULTIPROC_DIR` at an empty
 directory before the workers start, so each worker writes its samples there and a
-scrape (answered by any worker) aggregates all of them. See docs/operations.md.
+scrape (answered by any worker) aggregates all of them. With METRICS_PORT, each worker
+also listens on that port (`listen_for_scrapes`, SO_REUSEPORT: the kernel hands each
+scrape to one of them), from a thread, so a scrape is answered even while the worker's
+event loop is busy. See docs/operations.md.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+import socket
+import sys
+import threading
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Final, Protocol
+from typing import TYPE_CHECKING, Any, Final, Protocol
+from wsgiref.simple_server import WSGIRequestHandler, make_server
 
-from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, multiprocess
+from prometheus_client import (
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    disable_created_metrics,
+    make_wsgi_app,
+    multiprocess,
+)
+from prometheus_client.exposition import ThreadingWSGIServer
+
+from src.core.observability.logging import get_logger
+
+if TYPE_CHECKING:
+    from wsgiref.types import StartResponse, WSGIEnvironment
 
 __all__ = (
     "METRICS_PATH",
     "MULTIPROCESS_DIR_VARIABLE",
+    "OUTBOX_LAG",
     "POOL_CONNECTIONS",
+    "POOL_MAX_CONNECTIONS",
+    "POOL_WAITING",
     "RATE_LIMITED",
     "RATE_LIMIT_STORE_ERRORS",
     "WEBHOOK_ATTEMPTS",
     "WEBHOOK_ATTEMPT_DURATION",
+    "WEBHOOK_DELIVERIES_PENDING",
+    "WEBHOOK_OLDEST_PENDING_AGE",
+    "MetricsListener",
     "PoolStatistics",
     "RequestMetrics",
     "forget_dead_workers",
+    "listen_for_scrapes",
     "record_pool",
+    "record_readiness",
     "registry",
     "webhook_outcome",
 )
+
+log = get_logger(component="metrics")
 
 METRICS_PATH: Final = "/metrics"
 MULTIPROCESS_DIR_VARIABLE: Final = "PROMETHEUS_MULTIPROC_DIR"
@@ -55,6 +99,8 @@ KNOWN_METHODS: Final = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE
 OTHER_METHOD: Final = "other"
 _PREFIX: Final = "avatar_api"
 _BUCKETS: Final = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+disable_created_metrics()  # type: ignore[no-untyped-call]  # before any metric exists: no `<name>_created` series (see above)
 
 REQUESTS = Counter(f"{_PREFIX}_requests_total", "Requests answered", ["method", "path", "status_code"])
 REQUEST_DURATION = Histogram(
@@ -75,9 +121,43 @@ WEBHOOK_ATTEMPT_DURATION = Histogram(
 )
 POOL_CONNECTIONS = Gauge(
     f"{_PREFIX}_db_pool_connections",
-    "asyncpg pool connections, summed over live workers (waiting: requests in line for one)",
+    "Open database connections in the pools of live workers, by state (idle, in_use)",
     ["state"],
     multiprocess_mode="livesum",
+)
+POOL_MAX_CONNECTIONS = Gauge(
+    f"{_PREFIX}_db_pool_max_connections",
+    "The most connections the pools of live workers may open (DB_POOL_MAX_SIZE per worker)",
+    multiprocess_mode="livesum",
+)
+POOL_WAITING = Gauge(
+    f"{_PREFIX}_db_pool_waiting",
+    "Requests waiting in line for a database connection, in live workers",
+    multiprocess_mode="livesum",
+)
+READY = Gauge(
+    f"{_PREFIX}_ready",
+    "1 when the readiness probe last answered 200, 0 when it answered 503 (the lowest of live workers)",
+    multiprocess_mode="livemin",
+)
+READINESS_CHANGES = Counter(
+    f"{_PREFIX}_readiness_changes", "Times the readiness probe's answer changed (ready to unready or back)"
+)
+# Measured by one worker at a time, about the whole database: the freshest value wins.
+WEBHOOK_DELIVERIES_PENDING = Gauge(
+    f"{_PREFIX}_webhook_deliveries_pending",
+    "Webhook deliveries to enabled endpoints not yet delivered nor given up (counted up to 10,000)",
+    multiprocess_mode="livemostrecent",
+)
+WEBHOOK_OLDEST_PENDING_AGE = Gauge(
+    f"{_PREFIX}_webhook_oldest_pending_age_seconds",
+    "How long the webhook delivery that has been due the longest has waited to be sent (0: none waiting)",
+    multiprocess_mode="livemostrecent",
+)
+OUTBOX_LAG = Gauge(
+    f"{_PREFIX}_outbox_lag_seconds",
+    "Age of the oldest outbox event not yet turned into webhook deliveries (0: none)",
+    multiprocess_mode="livemostrecent",
 )
 
 
@@ -127,11 +207,23 @@ class PoolStatistics(Protocol):
 
 def record_pool(database: PoolStatistics) -> None:
     stats = database.stats()
-    POOL_CONNECTIONS.labels("open").set(stats["size"])
     POOL_CONNECTIONS.labels("idle").set(stats["idle"])
     POOL_CONNECTIONS.labels("in_use").set(stats["size"] - stats["idle"])
-    POOL_CONNECTIONS.labels("max").set(stats["max"])
-    POOL_CONNECTIONS.labels("waiting").set(stats["waiting"])
+    POOL_MAX_CONNECTIONS.set(stats["max"])
+    POOL_WAITING.set(stats["waiting"])
+
+
+_last_readiness: bool | None = None  # what this worker's readiness probe answered last
+
+
+def record_readiness(ready: bool) -> None:
+    """What the readiness probe answered. A change is counted, so flapping shows even
+    between two scrapes (a gauge alone would miss a 503 that came and went)."""
+    global _last_readiness  # noqa: PLW0603 - one probe per worker process
+    if _last_readiness is not None and ready != _last_readiness:
+        READINESS_CHANGES.inc()
+    _last_readiness = ready
+    READY.set(1 if ready else 0)
 
 
 def forget_dead_workers() -> None:
@@ -162,3 +254,66 @@ def registry() -> CollectorRegistry:
         multiprocess.MultiProcessCollector(aggregated)  # type: ignore[no-untyped-call]
         return aggregated
     return REGISTRY
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """Writes no line per scrape to stderr (the JSON log stream is stdout's alone)."""
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the overridden signature
+        return
+
+
+type _WSGIApp = Callable[[WSGIEnvironment, StartResponse], Iterable[bytes]]
+
+
+def _only_metrics_path(app: _WSGIApp) -> _WSGIApp:
+    def serve(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") != METRICS_PATH:
+            start_response("404 Not Found", [("Content-Type", "text/plain"), ("Content-Length", "10")])
+            return [b"not found\n"]
+        try:
+            return app(environ, start_response)
+        except Exception:  # wsgiref would print the traceback to stderr, outside the JSON log stream
+            log.exception("metrics_scrape_failed")
+            start_response("500 Internal Server Error", [("Content-Type", "text/plain"), ("Content-Length", "14")])
+            return [b"scrape failed\n"]
+
+    return serve
+
+
+class MetricsListener:
+    """`GET /metrics` on a port of its own, answered from a thread of this process."""
+
+    __slots__ = ("_server", "_thread")
+
+    def __init__(self, host: str, port: int) -> None:
+        family = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0][0]
+
+        class Server(ThreadingWSGIServer):
+            address_family = family
+            # Every worker binds the same port; the kernel hands each connection to one of them.
+            allow_reuse_port = True
+
+            def handle_error(self, request: Any, client_address: Any) -> None:
+                """A scraper that went away: one log line, not socketserver's traceback on stderr."""
+                log.warning("metrics_connection_failed", error=type(sys.exc_info()[1]).__name__)
+
+        self._server = make_server(host, port, _only_metrics_path(make_wsgi_app(registry())), Server, _QuietHandler)
+        self._thread = threading.Thread(target=self._server.serve_forever, name="metrics-listener", daemon=True)
+        self._thread.start()
+
+    @property
+    def port(self) -> int:
+        port: int = self._server.server_address[1]
+        return port
+
+    def close(self) -> None:
+        """Blocking (up to half a second): call it from a thread."""
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join()
+
+
+def listen_for_scrapes(host: str, port: int) -> MetricsListener:
+    """Serve /metrics on `port` (METRICS_PORT) until `close()`; OSError if it cannot be bound."""
+    return MetricsListener(host, port)

@@ -23,7 +23,7 @@ from src.core.data.database import DATABASE_UNAVAILABLE_ERRORS, Connection, Data
 from src.core.data.migrations import Migration, MigrationError, apply_migrations, discover_migrations
 from src.core.data.pagination import CursorCodec
 from src.core.observability.logging import get_logger, mark_reported
-from src.core.observability.metrics import forget_dead_workers, record_pool
+from src.core.observability.metrics import forget_dead_workers, listen_for_scrapes, record_pool
 from src.core.runtime.background import BackgroundTasks
 from src.core.runtime.http_client import create_http_client
 from src.core.runtime.jobs import JobContext, JobRunner, PeriodicJob
@@ -146,10 +146,19 @@ async def _prepare_database(settings: Settings, dsn: str, migrations: tuple[Migr
 
 
 async def _record_pool_every(database: Database, seconds: float) -> None:
-    """Keeps this worker's pool gauges fresh for scrapes answered by another worker."""
+    """Keeps this worker's pool gauges fresh for scrapes answered by another worker (or by
+    the METRICS_PORT listener, which does not refresh them itself)."""
     while True:
         record_pool(database)
         await asyncio.sleep(seconds)
+
+
+def _listen_for_scrapes(settings: Settings, port: int, stack: AsyncExitStack) -> None:
+    try:
+        listener = listen_for_scrapes(settings.host, port)
+    except OSError as exc:
+        raise SettingsError(f"METRICS_PORT={port} cannot be listened on at {settings.host}: {exc.strerror}") from None
+    stack.push_async_callback(asyncio.to_thread, listener.close)
 
 
 async def _start(
@@ -158,6 +167,8 @@ async def _start(
     if not settings.database_url:
         raise SettingsError("DATABASE_URL is not set (`api serve` sets it when it starts the embedded database)")
     dsn = settings.database_url
+    if settings.metrics_port is not None:  # first: scrapes show a worker that is still starting
+        _listen_for_scrapes(settings, settings.metrics_port, stack)
     migrations = discover_migrations(settings.migrations_dir)
     # Reading key files is blocking work: keep it off the loop.
     keys = await asyncio.to_thread(SigningKeys.from_settings, settings)

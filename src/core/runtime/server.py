@@ -20,7 +20,7 @@ import signal
 from types import FrameType
 from typing import Final
 
-from src.core.observability.logging import get_logger
+from src.core.observability.logging import get_logger, granian_log_config
 from src.core.settings import Settings
 
 __all__ = ("SERVER_PID_VARIABLE", "report_failed_start", "serve")
@@ -30,15 +30,6 @@ log = get_logger(component="server")
 # Set by `serve` for its workers: which process to tell when a worker cannot start.
 SERVER_PID_VARIABLE: Final = "AVATAR_API_SERVER_PID"
 _FAILED_START: Final = signal.SIGUSR1
-# Granian's own records go through our root handler (JSON in production), not its format.
-_GRANIAN_LOGGING: Final = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "loggers": {
-        "_granian": {"handlers": [], "propagate": True},
-        "granian.access": {"handlers": [], "propagate": True},
-    },
-}
 
 
 def report_failed_start() -> None:
@@ -63,6 +54,7 @@ def serve(settings: Settings) -> int:
     """Serve until stopped; 0 after a normal shutdown, 1 when a worker could not start."""
     from granian import Granian  # noqa: PLC0415 - only `api serve` needs the server
     from granian.constants import Interfaces, Loops  # noqa: PLC0415
+    from granian.log import LogLevels  # noqa: PLC0415
 
     server = Granian(
         "src.app:app_from_env",
@@ -73,7 +65,9 @@ def serve(settings: Settings) -> int:
         workers=settings.workers,
         loop=Loops.uvloop,
         log_access=False,  # our own access log line carries the route and request id
-        log_dictconfig=_GRANIAN_LOGGING,
+        # Granian's own lines (start-up, workers, errors) in the shape of ours, from our handler.
+        log_level=LogLevels(settings.log_level),
+        log_dictconfig=granian_log_config(settings),
         workers_kill_timeout=max(1, round(settings.shutdown_timeout)),
         respawn_failed_workers=True,
     )

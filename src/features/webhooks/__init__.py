@@ -11,6 +11,7 @@ from src.features.webhooks.expire_deliveries.job import EXPIRE_DELIVERIES
 from src.features.webhooks.get_webhook.router import get_webhook_route
 from src.features.webhooks.list_webhook_deliveries.router import list_webhook_deliveries_route
 from src.features.webhooks.list_webhooks.router import list_webhooks_route
+from src.features.webhooks.measure_backlog.job import MEASURE_WEBHOOK_BACKLOG
 from src.features.webhooks.ping_webhook.router import ping_webhook_route
 from src.features.webhooks.rotate_webhook_secret.router import rotate_webhook_secret_route
 from src.features.webhooks.update_webhook.router import update_webhook_route
@@ -32,4 +33,4 @@ router = Router(
     ],
 )
 
-JOBS = (DISPATCH_EVENTS, DELIVER_WEBHOOKS, EXPIRE_DELIVERIES)
+JOBS = (DISPATCH_EVENTS, DELIVER_WEBHOOKS, EXPIRE_DELIVERIES, MEASURE_WEBHOOK_BACKLOG)

@@ -19,7 +19,7 @@ PUBLIC_BODIES = ["/api/v1/auth/sign-up", "/api/v1/auth/login", "/api/v1/auth/ref
 
 
 def _no_errors_logged(logs: LogSink) -> None:
-    assert [line for line in logs.records() if line.get("level") == "error"] == []
+    assert [line for line in logs.records() if line.get("severity") == "ERROR"] == []
 
 
 def _client_error(response: httpx.Response) -> None:

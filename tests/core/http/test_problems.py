@@ -152,7 +152,7 @@ async def test_unexpected_error_is_a_500_with_nothing_internal(probe_client: htt
     assert "RuntimeError" not in response.text
     (logged,) = logs.events("unhandled_exception")
     assert logged["request_id"] == body["request_id"]
-    assert logged["level"] == "error"
+    assert logged["severity"] == "ERROR"
     assert "secret table layout" in str(logged["exception"])
 
 

@@ -46,8 +46,8 @@ async def test_one_access_log_line_per_request_with_route_template(client: httpx
     assert line["route"] == "/health/ready"
     assert line["status"] == response.status_code == 200
     assert isinstance(line["duration_ms"], float)
-    assert line["level"] == "info"
-    assert line["timestamp"].endswith("Z")
+    assert line["severity"] == "INFO"
+    assert line["time"].endswith("Z")
 
 
 async def test_unmatched_requests_are_logged_and_carry_an_id(client: httpx.AsyncClient, logs: LogSink) -> None:

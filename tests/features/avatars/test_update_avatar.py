@@ -88,9 +88,7 @@ async def test_a_listed_avatars_etag_is_its_if_match_without_a_get_first(client:
     avatar = await new_avatar(client, owner)
     url = f"{AVATARS}/{avatar['id']}"
     [listed] = [
-        item
-        for item in (await client.get(AVATARS, params={"limit": 100})).json()["data"]
-        if item["id"] == avatar["id"]
+        item for item in (await client.get(AVATARS, params={"limit": 100})).json()["data"] if item["id"] == avatar["id"]
     ]
 
     edited = await client.patch(url, json={"name": "Edited"}, headers={**owner.headers, "If-Match": listed["etag"]})

@@ -5,6 +5,7 @@ from litestar.datastructures import State
 from litestar.openapi.datastructures import ResponseSpec
 
 from src.core.http.problems import problem_response
+from src.core.observability.metrics import record_readiness
 from src.core.runtime.lifespan import resources_from
 from src.features.health.check_readiness.command import CheckReadiness
 from src.features.health.check_readiness.handler import check_readiness, is_ready
@@ -41,6 +42,7 @@ async def check_readiness_route(state: State) -> Response[ReadinessResponse]:
     )
     checks = await check_readiness(command, database=resources.database, redis=resources.redis)
     ready = is_ready(command, checks)
+    record_readiness(ready)  # flapping is alerted on (deploy/monitoring/alerts.yaml)
     headers = None if ready else {"Retry-After": str(resources.settings.retry_after_seconds)}
     return Response(
         ReadinessResponse(status="ok" if ready else "unavailable", checks=checks),
