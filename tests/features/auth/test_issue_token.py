@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Any
 from urllib.parse import urlencode, urljoin
 
@@ -71,6 +72,22 @@ async def test_the_password_grant_answers_a_token_pair_that_is_not_stored(client
     assert me.status_code == 200
     sessions = (await client.get("/api/v1/auth/sessions", headers=bearer(tokens["access_token"]))).json()["data"]
     assert [session["user_agent"] for session in sessions if session["current"]] == ["oauth-cli/1.0"]
+
+
+async def test_a_parameter_sent_empty_is_one_left_out_and_the_document_says_so(client: httpx.AsyncClient) -> None:
+    """RFC 6749 section 3.1: `refresh_token=` beside a password grant is no refresh token
+    (the fuzz found the document promising minLength 1 for it while the server, rightly,
+    ignored it)."""
+    email = unique_email()
+    await sign_up(client, email=email)
+
+    response = await client.post(TOKEN, data={**password_grant(email), "refresh_token": "", "scope": ""})
+    schema = (await client.get("/schema/openapi.json")).json()["components"]["schemas"]["TokenRequest"]
+
+    assert response.status_code == 200, response.text
+    for name in ("username", "password", "refresh_token", "scope", "client_id"):
+        assert schema["properties"][name].get("minLength", 0) == 0, name
+    assert re.fullmatch(schema["properties"]["username"]["pattern"].replace("(?!\\n)", ""), "")
 
 
 async def test_the_username_is_normalised_as_login_does(client: httpx.AsyncClient) -> None:

@@ -20,7 +20,9 @@ type OAuthErrorCode = Literal["invalid_request", "invalid_grant", "unsupported_g
 
 class TokenRequest(msgspec.Struct, kw_only=True):
     """`application/x-www-form-urlencoded`. Unknown parameters are ignored, as RFC 6749
-    section 3.2 requires (not refused, as JSON bodies are): OAuth clients add their own."""
+    section 3.2 requires (not refused, as JSON bodies are): OAuth clients add their own.
+    A parameter sent empty is one left out (section 3.1), so the document allows the empty
+    string for each (`refresh_token=` beside a password grant is no refresh token)."""
 
     # A plain string on the wire: a value outside the enum is `unsupported_grant_type`
     # (RFC 6749 section 5.2), not a validation error. The enum is for the document.
@@ -37,9 +39,8 @@ class TokenRequest(msgspec.Struct, kw_only=True):
         Annotated[
             str,
             Meta(
-                min_length=3,
                 max_length=254,
-                pattern=EMAIL_PATTERN,
+                pattern=f"^$|{EMAIL_PATTERN}",
                 description="The account's e-mail address; for grant_type=password",
                 examples=["ada@example.com"],
             ),
@@ -51,7 +52,6 @@ class TokenRequest(msgspec.Struct, kw_only=True):
         Annotated[
             str,
             Meta(
-                min_length=1,
                 max_length=1024,
                 description="The account's password; for grant_type=password",
                 examples=["correct horse battery staple"],
@@ -63,7 +63,6 @@ class TokenRequest(msgspec.Struct, kw_only=True):
         Annotated[
             str,
             Meta(
-                min_length=1,
                 max_length=256,
                 description="From the last token response; for grant_type=refresh_token",
                 examples=[_REFRESH_EXAMPLE],
