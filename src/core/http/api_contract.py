@@ -33,7 +33,7 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.plugins import JsonRenderPlugin
 
 from src.core.http.idempotency import REPLAYED_HEADER
-from src.core.http.problems import PROBLEM_MEDIA_TYPE
+from src.core.http.problems import EXAMPLE_ID, PROBLEM_MEDIA_TYPE
 from src.core.http.rate_limit import SKIP_OPT_KEY
 
 __all__ = ("HEADERS", "ContractJsonRenderPlugin", "finish_document", "sends_headers")
@@ -83,7 +83,6 @@ _RETRY_STATUSES: Final = frozenset({"429", "503"})  # as problems; a probe's 503
 _METHODS: Final = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 _JSON_MEDIA: Final = re.compile(r"^application/(?:[\w.+-]+\+)?json$")
 _PATH_PARAMETER: Final = re.compile(r"\{([^}]+)\}")
-_EXAMPLE_ID: Final = "01a20162-e971-7723-8378-04e487d87a8f"
 
 
 def sends_headers(*names: str) -> list[ResponseHeader]:
@@ -135,7 +134,7 @@ def _finish_operation(path: str, operation: dict[str, Any], route: _Route | None
         parameter.get("in") == "header" and parameter.get("name") == "Idempotency-Key"
         for parameter in operation.get("parameters", [])
     )
-    instance = _PATH_PARAMETER.sub(_EXAMPLE_ID, path)
+    instance = _PATH_PARAMETER.sub(EXAMPLE_ID, path)
     for status, response in operation.get("responses", {}).items():
         names = ["X-Request-ID"]
         if route is not None and route.rate_limited:

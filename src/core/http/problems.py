@@ -35,6 +35,7 @@ from src.core.observability.request_context import current_request_id
 from src.core.settings import Settings
 
 __all__ = (
+    "EXAMPLE_ID",
     "PROBLEM_MEDIA_TYPE",
     "Problem",
     "fallback_problem",
@@ -48,6 +49,8 @@ __all__ = (
 log = get_logger(component="problems")
 
 PROBLEM_MEDIA_TYPE: Final = "application/problem+json"
+# The UUID v7 the document's examples show (request ids; ids in example paths).
+EXAMPLE_ID: Final = "01a20162-e971-7723-8378-04e487d87a8f"
 PROBLEM_TYPE_BASE: Final = "/problems/"
 
 # Stable codes for statuses that Litestar (not our handlers) raises.
@@ -182,7 +185,7 @@ def problem_response(status: int) -> ResponseSpec:
         "detail": detail,
         "instance": "/api/v1/avatars",
         "code": code,
-        "request_id": "01a20162-e971-7723-8378-04e487d87a8f",
+        "request_id": EXAMPLE_ID,
     }
     return ResponseSpec(
         data_container=Problem,
