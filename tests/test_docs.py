@@ -55,34 +55,8 @@ def _readme_block(heading: str, document: str = "README.md", language: str = "sh
     return block.group(1)
 
 
-def test_the_quickstart_runs_as_written(database_url: str, tmp_path: Path) -> None:
-    """The README's curl walk-through, line for line, against a served copy."""
-    script = _readme_block("Quickstart")
-    assert script.startswith("API=http://127.0.0.1:8000/api/v1\n")
-    with serve(clean_environment(DATABASE_URL=database_url, DATA_DIR=str(tmp_path / "data"))) as served:
-        served.wait_for_event("startup_complete")
-        result = subprocess.run(  # noqa: S603 - the README's own commands
-            ["bash", "-euo", "pipefail", "-c", script.replace("http://127.0.0.1:8000", served.url, 1)],  # noqa: S607
-            cwd=tmp_path,
-            capture_output=True,
-            timeout=60,
-            check=False,
-        )
-        assert served.stop() == 0
-
-    assert result.returncode == 0, result.stderr.decode()
-    lines = result.stdout.decode().splitlines()
-    signed_up = msgspec.json.decode(lines[0])
-    assert signed_up["email"] == "ada@example.com"
-    assert lines[1:] == ["Ada Lovelace", "204", "1"]
-    assert (tmp_path / "ada.svg").read_text().startswith("<svg")
-
-
-def test_the_token_endpoint_walk_through_runs_as_written(database_url: str, tmp_path: Path) -> None:
-    """docs/authentication.md's curl lines for the OAuth 2 token endpoint, and the answers
-    it says they print."""
-    heading, document = "The OAuth 2 token endpoint", "docs/authentication.md"
-    script = _readme_block(heading, document)
+def _run_walk_through(script: str, database_url: str, tmp_path: Path) -> subprocess.CompletedProcess[bytes]:
+    """A documented curl block, line for line, against a served copy; it must succeed."""
     assert script.startswith("API=http://127.0.0.1:8000/api/v1\n")
     with serve(clean_environment(DATABASE_URL=database_url, DATA_DIR=str(tmp_path / "data"))) as served:
         served.wait_for_event("startup_complete")
@@ -94,8 +68,27 @@ def test_the_token_endpoint_walk_through_runs_as_written(database_url: str, tmp_
             check=False,
         )
         assert served.stop() == 0
-
     assert result.returncode == 0, result.stderr.decode()
+    return result
+
+
+def test_the_quickstart_runs_as_written(database_url: str, tmp_path: Path) -> None:
+    """The README's curl walk-through, line for line, against a served copy."""
+    result = _run_walk_through(_readme_block("Quickstart"), database_url, tmp_path)
+
+    lines = result.stdout.decode().splitlines()
+    signed_up = msgspec.json.decode(lines[0])
+    assert signed_up["email"] == "ada@example.com"
+    assert lines[1:] == ["Ada Lovelace", "204", "1"]
+    assert (tmp_path / "ada.svg").read_text().startswith("<svg")
+
+
+def test_the_token_endpoint_walk_through_runs_as_written(database_url: str, tmp_path: Path) -> None:
+    """docs/authentication.md's curl lines for the OAuth 2 token endpoint, and the answers
+    it says they print."""
+    heading, document = "The OAuth 2 token endpoint", "docs/authentication.md"
+    result = _run_walk_through(_readme_block(heading, document), database_url, tmp_path)
+
     bearer, expires_in, error = result.stdout.decode().splitlines()
     assert (bearer, expires_in) == ("Bearer", "900")
     assert "which prints `Bearer`, `900`, and the OAuth error" in (PROJECT_ROOT / document).read_text()

@@ -13,14 +13,11 @@ from prometheus_client.parser import text_string_to_metric_families
 from src.app import create_app
 from src.core.settings import Settings
 from tests.support.http import running_app
+from tests.support.metrics import sample_value
 
 
 def value(scrape: str, name: str, **labels: str) -> float:
-    for family in text_string_to_metric_families(scrape):
-        for metric in family.samples:
-            if metric.name == name and all(metric.labels.get(k) == v for k, v in labels.items()):
-                return metric.value
-    return 0.0
+    return sample_value(scrape, name, default=0.0, **labels)
 
 
 async def test_requests_are_counted_by_route_template_method_and_status(probe_client: httpx.AsyncClient) -> None:

@@ -12,13 +12,13 @@ from pathlib import Path
 import asyncpg
 import httpx
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
 from src.app import create_app
 from src.core.data.migrations import apply_migrations, discover_migrations
 from tests.conftest import base_settings
 from tests.support.databases import EmbeddedServer
 from tests.support.http import running_app
+from tests.support.metrics import sample_value
 from tests.support.probe_routes import probe_router
 
 
@@ -99,14 +99,6 @@ async def test_readiness_and_each_change_of_it_are_counted(empty_database_url: s
     """`avatar_api_ready` says what the probe answered last; every change (ready to unready
     or back) is counted, so flapping shows even when it happens between two scrapes."""
 
-    def sample(scrape: str, name: str) -> float:
-        return next(
-            sample.value
-            for family in text_string_to_metric_families(scrape)
-            for sample in family.samples
-            if sample.name == name
-        )
-
     settings = base_settings(database_url=empty_database_url, migrate_on_startup=False)
     async with running_app(create_app(settings)) as client:
         assert (await client.get("/health/ready")).status_code == 503  # this release's migrations are pending
@@ -116,10 +108,10 @@ async def test_readiness_and_each_change_of_it_are_counted(empty_database_url: s
         assert (await client.get("/health/ready")).status_code == 200
         ready = (await client.get("/metrics")).text
 
-    assert sample(unready, "avatar_api_ready") == 0
-    assert sample(ready, "avatar_api_ready") == 1
+    assert sample_value(unready, "avatar_api_ready") == 0
+    assert sample_value(ready, "avatar_api_ready") == 1
     changes = "avatar_api_readiness_changes_total"
-    assert sample(ready, changes) == sample(unready, changes) + 1  # one change, however often it was asked
+    assert sample_value(ready, changes) == sample_value(unready, changes) + 1  # one change, however often it was asked
 
 
 async def apply_migrations_to(dsn: str) -> None:

@@ -10,7 +10,6 @@ from datetime import UTC, datetime
 import asyncpg
 import httpx
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
 from src.core.ids import new_id
 from src.core.settings import Settings
@@ -18,6 +17,7 @@ from src.features.webhooks.measure_backlog.handler import measure_backlog
 from tests.support.accounts import new_account
 from tests.support.avatars import new_avatar
 from tests.support.jobs import job_context
+from tests.support.metrics import sample_value
 from tests.support.webhooks import subscribe, webhook_settings
 
 
@@ -25,15 +25,6 @@ from tests.support.webhooks import subscribe, webhook_settings
 def settings(database_url: str) -> Settings:
     # Nothing is dispatched or delivered by the service: the test lays the backlog out itself.
     return webhook_settings(database_url, webhook_dispatcher_enabled=False)
-
-
-def gauge(scrape: str, name: str) -> float:
-    return next(
-        sample.value
-        for family in text_string_to_metric_families(scrape)
-        for sample in family.samples
-        if sample.name == name
-    )
 
 
 async def test_the_backlog_counts_what_waits_and_ages_from_when_it_fell_due(
@@ -72,9 +63,9 @@ async def test_the_backlog_counts_what_waits_and_ages_from_when_it_fell_due(
         assert await measure_backlog(context) == 0
     scrape = (await client.get("/metrics")).text
 
-    assert gauge(scrape, "avatar_api_webhook_deliveries_pending") == 3
-    assert 120 <= gauge(scrape, "avatar_api_webhook_oldest_pending_age_seconds") < 180
-    assert gauge(scrape, "avatar_api_outbox_lag_seconds") == 0  # every event was dispatched
+    assert sample_value(scrape, "avatar_api_webhook_deliveries_pending") == 3
+    assert 120 <= sample_value(scrape, "avatar_api_webhook_oldest_pending_age_seconds") < 180
+    assert sample_value(scrape, "avatar_api_outbox_lag_seconds") == 0  # every event was dispatched
 
 
 async def test_the_outbox_lag_is_the_age_of_the_oldest_event_not_dispatched(
@@ -98,7 +89,7 @@ async def test_the_outbox_lag_is_the_age_of_the_oldest_event_not_dispatched(
         await measure_backlog(context)
     scrape = (await client.get("/metrics")).text
 
-    assert 90 <= gauge(scrape, "avatar_api_outbox_lag_seconds") < 150
+    assert 90 <= sample_value(scrape, "avatar_api_outbox_lag_seconds") < 150
 
 
 async def test_no_backlog_no_age(client: httpx.AsyncClient, settings: Settings, database_url: str) -> None:
@@ -106,6 +97,6 @@ async def test_no_backlog_no_age(client: httpx.AsyncClient, settings: Settings, 
         await measure_backlog(context)
     scrape = (await client.get("/metrics")).text
 
-    assert gauge(scrape, "avatar_api_webhook_deliveries_pending") == 0
-    assert gauge(scrape, "avatar_api_webhook_oldest_pending_age_seconds") == 0
-    assert gauge(scrape, "avatar_api_outbox_lag_seconds") == 0
+    assert sample_value(scrape, "avatar_api_webhook_deliveries_pending") == 0
+    assert sample_value(scrape, "avatar_api_webhook_oldest_pending_age_seconds") == 0
+    assert sample_value(scrape, "avatar_api_outbox_lag_seconds") == 0
