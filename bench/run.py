@@ -79,6 +79,8 @@ class ServerSpec:
     """Tree: the server's processes together (Granian's main process and its worker)."""
     peak_worker_rss_mib: float = 0.0
     """The largest peak (VmHWM) of a process that serves requests (a leaf of the tree)."""
+    cwd: Path | None = None
+    """Where it starts (the project, unless another checkout is measured)."""
 
     @property
     def startup_s(self) -> float:
@@ -234,7 +236,7 @@ def start(spec: ServerSpec, port: int, log: Path) -> Iterator[Running]:
     command = ["taskset", "-c", SERVER_CORE, *[part.replace("{port}", str(port)) for part in spec.command]]
     started = time.monotonic()
     with log.open("wb") as output:
-        process = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT, cwd=ROOT)  # noqa: S603
+        process = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT, cwd=spec.cwd or ROOT)  # noqa: S603
         url = f"http://127.0.0.1:{port}"
         try:
             deadline = started + 60

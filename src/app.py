@@ -9,8 +9,10 @@ even their own feature list. `app_from_env()` is the process entry point Granian
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from litestar import Litestar, Router
 from litestar.config.cors import CORSConfig
@@ -34,13 +36,16 @@ from src.core.http.rate_limit import DEFAULT_POLICY, RateLimits
 from src.core.http.read_retry import ReadRetryMiddleware
 from src.core.http.routing import fix_options_allow_headers
 from src.core.observability.logging import configure_logging
-from src.core.observability.request_context import REQUEST_ID_HEADER
+from src.core.observability.request_context import REQUEST_ID_HEADER, tracing_requested
 from src.core.runtime.jobs import PeriodicJob
 from src.core.runtime.lifespan import build_lifespan, resources_from
 from src.core.runtime.rate_counters import RateCounter, RatePolicy
 from src.core.security.outbound import Resolve
 from src.core.settings import Settings, SettingsError, load_settings
 from src.features import auth, avatars, health, users, webhooks
+
+if TYPE_CHECKING:
+    from src.core.observability.tracing import Tracing
 
 __all__ = ("API_PREFIX", "FEATURES", "JOBS", "OPERATIONS", "app_from_env", "create_app")
 
@@ -143,7 +148,9 @@ def create_app(
     operations: Sequence[ControllerRouterHandler] = OPERATIONS,
     jobs: Sequence[PeriodicJob] = JOBS,
     resolve: Resolve | None = None,
+    tracing: Tracing | None = None,
 ) -> Litestar:
+    """`tracing`: the process's (`start_tracing`), when it is on; None traces nothing."""
     # In this order: a request over its limit is refused before its token is verified, and
     # the query and the body are looked at only for a caller who may send them.
     rate_limits = _rate_limits(settings) if settings.rate_limit_enabled else None
@@ -158,7 +165,7 @@ def create_app(
             docs_router,
             Router(path=API_PREFIX, route_handlers=list(features)),
         ],
-        lifespan=[build_lifespan(settings, jobs, resolve)],
+        lifespan=[build_lifespan(settings, jobs, resolve, tracing)],
         dependencies=dict(KERNEL_DEPENDENCIES),
         exception_handlers=problem_handlers(settings),
         before_request=checks,
@@ -181,16 +188,24 @@ def create_app(
         hsts_max_age=settings.hsts_max_age,
         access_log=settings.log_level in {"debug", "info"},
         unmatched=rate_limits.unmatched_check if rate_limits else None,
+        tracing=tracing,
     )
     return app
 
 
 def app_from_env() -> Litestar:
-    """Granian's factory target: settings from the environment, logging, then the app."""
+    """Granian's factory target: settings from the environment, logging, tracing (when an
+    OTLP endpoint is configured: OTEL_EXPORTER_OTLP_ENDPOINT), then the app. Called in
+    each worker process."""
     try:
         settings = load_settings()
+        configure_logging(settings)
+        tracing = None
+        if tracing_requested(os.environ):
+            from src.core.observability.tracing import start_tracing  # noqa: PLC0415 - 0.2 s of imports, only when on
+
+            tracing = start_tracing()
     except SettingsError as exc:
         sys.stderr.write(f"configuration error: {exc}\n")
         raise SystemExit(2) from None
-    configure_logging(settings)
-    return create_app(settings)
+    return create_app(settings, tracing=tracing)

@@ -22,6 +22,7 @@ import msgspec
 from src.core.data.embedded_postgres import EmbeddedPostgresUnavailable, start_embedded_postgres
 from src.core.data.migrations import MigrationError, apply_migrations, discover_migrations, pending_migrations
 from src.core.observability.logging import configure_logging, get_logger
+from src.core.observability.request_context import tracing_requested
 from src.core.runtime.server import serve
 from src.core.security.keys import SigningKeys, generate_private_key_pem
 from src.core.settings import Settings, SettingsError, load_settings
@@ -153,6 +154,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         settings = load_settings()
+        tracing_requested(os.environ)  # its settings are checked here, though workers start it
     except SettingsError as exc:
         sys.stderr.write(f"configuration error: {exc}\n")
         return 2

@@ -72,6 +72,17 @@ def test_serve_uses_database_url_when_set(database_url: str) -> None:
                 "expected postgresql://user:password@host:5432/database\n"
             ),
         ),
+        (
+            {"OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4317", "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"},
+            (
+                "configuration error: OTEL_EXPORTER_OTLP_PROTOCOL=grpc is not supported: traces are sent as "
+                "http/protobuf (point OTEL_EXPORTER_OTLP_ENDPOINT at the collector's OTLP/HTTP port, 4318)\n"
+            ),
+        ),
+        (
+            {"OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318", "OTEL_TRACES_EXPORTER": "zipkin"},
+            "configuration error: OTEL_TRACES_EXPORTER=zipkin is not supported: traces are sent over OTLP (otlp)\n",
+        ),
     ],
 )
 def test_bad_configuration_stops_with_one_line_naming_the_variable(variables: dict[str, str], message: str) -> None:

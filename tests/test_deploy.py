@@ -103,7 +103,10 @@ def test_the_migration_job_migrates_and_the_network_is_closed(production: dict[s
     assert policy["ingress"][0] == api_port  # from anywhere
     assert len(policy["ingress"]) == 2  # and the metrics port, from the monitoring namespace (below)
     egress = {(port["protocol"], port["port"]) for rule in policy["egress"] for port in rule["ports"]}
-    assert egress == {("TCP", 5432), ("TCP", 6379), ("UDP", 53), ("TCP", 53), ("TCP", 443)}
+    assert egress == {("TCP", 5432), ("TCP", 6379), ("UDP", 53), ("TCP", 53), ("TCP", 443), ("TCP", 4318)}
+    # OTLP/HTTP traces go to the monitoring namespace only, not anywhere.
+    (traces,) = [rule for rule in policy["egress"] if {"protocol": "TCP", "port": 4318} in rule["ports"]]
+    assert traces["to"] == [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}]
 
 
 def test_the_operations_guide_puts_the_grace_period_on_the_pod() -> None:

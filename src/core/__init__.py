@@ -8,7 +8,7 @@ in pyproject.toml hold this):
 | HTTP edge | `http/` | middleware, request checks, problem details, providers, docs |
 | runtime | `runtime/` | lifespan, jobs, background tasks, HTTP client, Redis, server |
 | security, data | `security/`, `data/` | keys, tokens, passwords, SSRF guard; pool, SQL, outbox |
-| observability | `observability/` | logging, metrics, the request id |
+| observability | `observability/` | logging, metrics, tracing, the request id |
 | shared types | this folder | settings, errors, ids, clock, text |
 
 Security and data are independent of each other. Only the HTTP edge knows Litestar.

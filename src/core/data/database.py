@@ -10,7 +10,7 @@ database can be unavailable (refused, restarting, shut down, pool exhausted) bec
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urlsplit, urlunsplit
@@ -105,11 +105,18 @@ async def _keep_session(_: Connection) -> None:
     the default reset."""
 
 
-async def create_pool(settings: Settings, dsn: str) -> Pool:
+async def create_pool(settings: Settings, dsn: str, *, on_connect: Callable[[Connection], None] | None = None) -> Pool:
     """The worker's pool; `min_size` connections are opened now, so this fails fast when
-    the database is unreachable (start-up retries it)."""
+    the database is unreachable (start-up retries it). `on_connect` sees each new
+    connection once (tracing adds its query logger there)."""
+
+    async def init(connection: asyncpg.Connection[asyncpg.Record], /) -> None:
+        if on_connect is not None:
+            on_connect(connection)
+
     pool: Pool = await asyncpg.create_pool(
         dsn,
+        init=init if on_connect is not None else None,
         reset=_keep_session,
         min_size=settings.db_pool_min_size,
         max_size=settings.db_pool_max_size,

@@ -30,7 +30,10 @@ produced by exception handlers. For each HTTP request it:
   `core.observability.metrics`) and writes one access log line with the same, the client,
   the body bytes sent and the user agent (cut and cleaned by `log_request`). Never the
   raw path: it holds ids, and a scanner's made-up paths; the route template says which
-  endpoint answered.
+  endpoint answered;
+- with tracing on (`core.observability.tracing`), makes the request's server span,
+  continuing the caller's `traceparent`, current for everything the request does; the
+  access line is written inside it, so it carries the trace and span ids.
 
 It is the one layer every request crosses, so it is written for speed: constant headers
 are encoded once, and the access line is encoded directly (see `core.observability.logging`).
@@ -41,7 +44,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterable, Sequence
-from typing import Final, Protocol, cast
+from typing import TYPE_CHECKING, Final, Protocol, cast
 
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, HTTPResponseStartEvent, Message, Receive, Scope, Send
@@ -53,6 +56,9 @@ from src.core.http.problems import PROBLEM_MEDIA_TYPE, fallback_problem, problem
 from src.core.observability.logging import log_request
 from src.core.observability.metrics import RequestMetrics
 from src.core.observability.request_context import REQUEST_ID_HEADER, bind_request_id, unbind_request_id
+
+if TYPE_CHECKING:
+    from src.core.observability.tracing import Tracing
 
 __all__ = ("DOCS_CSP", "EdgeMiddleware", "Header", "security_headers", "set_response_headers")
 
@@ -138,7 +144,7 @@ class UnmatchedAnswer(Protocol):
 
 
 class EdgeMiddleware:
-    __slots__ = ("_access_log", "_addresses", "_headers", "_metrics", "_unmatched", "app")
+    __slots__ = ("_access_log", "_addresses", "_headers", "_metrics", "_tracing", "_unmatched", "app")
 
     def __init__(
         self,
@@ -148,8 +154,10 @@ class EdgeMiddleware:
         hsts_max_age: int,
         access_log: bool,
         unmatched: UnmatchedCheck | None = None,
+        tracing: Tracing | None = None,
     ) -> None:
         self.app = app
+        self._tracing = tracing
         self._addresses = client_addresses
         self._headers = security_headers(hsts_max_age)
         self._metrics = RequestMetrics()
@@ -169,6 +177,9 @@ class EdgeMiddleware:
         client = self._addresses.resolve(scope)
         scope["state"]["client_address"] = client
         method: str = scope["method"]
+        tracing = self._tracing
+        if tracing is not None:
+            span, trace_token = tracing.start_server_span(scope, method)
         if method == "HEAD":  # RFC 9110 9.3.2: a GET without its body, so every GET route answers HEAD
             scope["method"] = "GET"
         exchange = _Exchange(self, scope, send, request_id, head=method == "HEAD")
@@ -184,6 +195,8 @@ class EdgeMiddleware:
             final_status = exchange.status or _CLIENT_CLOSED
             seconds = time.perf_counter() - started
             self._metrics.finished(method, route, final_status, seconds)
+            if tracing is not None:
+                tracing.finish_server_span(span, method, route, final_status)
             if self._access_log:
                 log_request(
                     method=method[:_LOGGED_METHOD_MAX],
@@ -194,6 +207,8 @@ class EdgeMiddleware:
                     user_agent=user_agent,
                     response_bytes=exchange.sent_bytes,
                 )
+            if tracing is not None:
+                tracing.detach(trace_token)
             unbind_request_id(request_id_token)
 
 

@@ -4,8 +4,8 @@ Every error response of the service comes from here: our domain errors, Litestar
 HTTP exceptions (unknown route, wrong method, invalid input, body too large), the
 database being unavailable, and anything unexpected (500 with nothing internal in the
 body; the traceback goes to the log). Each body carries `type`, `title`, `status`,
-`detail`, `instance`, a stable `code`, the `request_id`, and for invalid input
-`errors: [{pointer, detail, location}]`.
+`detail`, `instance`, a stable `code`, the `request_id`, with tracing on the `trace_id`
+and `span_id` of the request, and for invalid input `errors: [{pointer, detail, location}]`.
 
 Litestar's ProblemDetailsPlugin is not used: it cannot add `request_id`, and it puts
 list-valued extras under a non-standard `extra` key.
@@ -31,7 +31,7 @@ from src.core.data.database import DATABASE_UNAVAILABLE_ERRORS, is_connection_lo
 from src.core.errors import DomainError, FieldError, InvalidInput, Location, ServiceUnavailable, TooManyRequests
 from src.core.http.read_retry import mark_connection_lost
 from src.core.observability.logging import get_logger
-from src.core.observability.request_context import current_request_id
+from src.core.observability.request_context import current_request_id, current_trace, record_exception
 from src.core.settings import Settings
 
 __all__ = (
@@ -89,7 +89,15 @@ class Problem(msgspec.Struct, kw_only=True):
     instance: Annotated[str, Meta(description="The request path")]
     code: Annotated[str, Meta(description="Stable, machine-readable code: branch on this, not on detail")]
     request_id: Annotated[str, Meta(description="The request's id (also X-Request-ID); quote it in reports")]
-    # Tracing adds `trace_id` (and `span_id`) here, from core.observability.request_context.current_trace().
+    # Present only when tracing is on (core.observability.request_context.current_trace()).
+    trace_id: (
+        Annotated[str, Meta(description="The W3C trace id of the request (32 hex digits), when the service traces")]
+        | msgspec.UnsetType
+    ) = msgspec.UNSET
+    span_id: (
+        Annotated[str, Meta(description="The id of the request's server span (16 hex digits), when the service traces")]
+        | msgspec.UnsetType
+    ) = msgspec.UNSET
     # Present only for invalid input. UNSET (not an empty default) so the schema does not
     # advertise a default that generators would turn into an always-present field.
     errors: tuple[FieldError, ...] | msgspec.UnsetType = msgspec.UNSET
@@ -118,18 +126,29 @@ def fallback_problem(status: int, *, path: str, reason: str = "") -> DomainError
     return _Fallback(status, reason or _phrase(status))
 
 
+def _problem(
+    *, code: str, title: str, status: int, detail: str, instance: str, errors: tuple[FieldError, ...] = ()
+) -> Problem:
+    """The problem of the request being served: its request id, and its trace when traced."""
+    trace = current_trace()
+    return Problem(
+        type=problem_type(code),
+        title=title,
+        status=status,
+        detail=detail,
+        instance=instance,
+        code=code,
+        request_id=current_request_id() or "",
+        trace_id=trace.trace_id if trace is not None else msgspec.UNSET,
+        span_id=trace.span_id if trace is not None else msgspec.UNSET,
+        errors=errors or msgspec.UNSET,
+    )
+
+
 def problem_body(error: DomainError, *, instance: str) -> bytes:
     """A problem's bytes, for the ASGI layers that answer without Litestar (the edge)."""
     return _encode_problem(
-        Problem(
-            type=problem_type(error.code),
-            title=error.title,
-            status=error.status,
-            detail=error.detail,
-            instance=instance,
-            code=error.code,
-            request_id=current_request_id() or "",
-        )
+        _problem(code=error.code, title=error.title, status=error.status, detail=error.detail, instance=instance)
     )
 
 
@@ -143,16 +162,7 @@ def _response(
     errors: tuple[FieldError, ...] = (),
     headers: Mapping[str, str] | None = None,
 ) -> Response[Problem]:
-    problem = Problem(
-        type=problem_type(code),
-        title=title,
-        status=status,
-        detail=detail,
-        instance=request.url.path,
-        code=code,
-        request_id=current_request_id() or "",
-        errors=errors or msgspec.UNSET,
-    )
+    problem = _problem(code=code, title=title, status=status, detail=detail, instance=request.url.path, errors=errors)
     return Response(problem, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
 
 
@@ -337,6 +347,7 @@ def problem_handlers(settings: Settings) -> ExceptionHandlersMap:
         if isinstance(exc, ExceptionGroup) and (inner := _first_known(exc)) is not None:
             return _handler_for(inner)(request, inner)
         log.error("unhandled_exception", method=request.method, path=request.url.path, exc_info=exc)
+        record_exception(exc)
         return _response(
             request,
             status=500,

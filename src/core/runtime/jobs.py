@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import aiohttp
 import asyncpg
@@ -30,6 +30,9 @@ from src.core.errors import ServiceUnavailable
 from src.core.observability.logging import get_logger
 from src.core.security.outbound import OutboundGuard
 from src.core.settings import Settings
+
+if TYPE_CHECKING:
+    from src.core.observability.tracing import Tracing
 
 __all__ = ("JobContext", "JobRunner", "PeriodicJob")
 
@@ -57,6 +60,8 @@ class JobContext(msgspec.Struct, frozen=True, kw_only=True):
     database: Database
     http: aiohttp.ClientSession
     outbound: OutboundGuard
+    tracing: Tracing | None = None
+    """The process's tracing, when it is on: each round is a trace of its own."""
     wake: asyncio.Event | None = None
     """Set when a NOTIFY on the job's `wake_on` channels arrives: a long round may watch it
     (and clear it before it looks for work)."""
@@ -111,7 +116,7 @@ class JobRunner:
         while True:
             wake.clear()
             try:
-                handled = await job.run(context)
+                handled = await self._round(job, context)
             except Exception as exc:
                 if _database_went_away(exc):  # an outage or a failover: the next round tries again
                     log.warning("job_interrupted", job=job.name, error=type(exc).__name__)
@@ -121,6 +126,16 @@ class JobRunner:
             if handled and job.wake_on:
                 continue
             await self._wait(wake, interval)
+
+    @staticmethod
+    async def _round(job: PeriodicJob, context: JobContext) -> int:
+        tracing = context.tracing
+        if tracing is None:
+            return await job.run(context)
+        with tracing.job_round(job.name) as span:
+            handled = await job.run(context)
+            span.set_attribute("job.items", handled)
+        return handled
 
     @staticmethod
     async def _wait(wake: asyncio.Event, seconds: float) -> None:

@@ -39,6 +39,8 @@ from src.core.settings import Settings, SettingsError
 if TYPE_CHECKING:
     from redis.asyncio import Redis
 
+    from src.core.observability.tracing import Tracing
+
 __all__ = ("HasState", "Resources", "build_lifespan", "resources_from")
 
 log = get_logger(component="lifespan")
@@ -162,7 +164,11 @@ def _listen_for_scrapes(settings: Settings, port: int, stack: AsyncExitStack) ->
 
 
 async def _start(
-    settings: Settings, jobs: Sequence[PeriodicJob], resolve: Resolve | None, stack: AsyncExitStack
+    settings: Settings,
+    jobs: Sequence[PeriodicJob],
+    resolve: Resolve | None,
+    tracing: Tracing | None,
+    stack: AsyncExitStack,
 ) -> Resources:
     if not settings.database_url:
         raise SettingsError("DATABASE_URL is not set (`api serve` sets it when it starts the embedded database)")
@@ -176,7 +182,7 @@ async def _start(
     await _prepare_database(settings, dsn, migrations)
     half_grace = settings.shutdown_timeout / 2
     database = Database(
-        await create_pool(settings, dsn),
+        await create_pool(settings, dsn, on_connect=tracing.trace_queries if tracing is not None else None),
         acquire_timeout=settings.db_acquire_timeout,
         release_timeout=settings.db_command_timeout,
     )
@@ -190,9 +196,9 @@ async def _start(
     # Two sessions, each with its own connection limits: what requests call while a user
     # waits (a webhook ping) never takes connections from the background deliveries, and
     # a flood of the one cannot slow the other, even to the same host.
-    http = create_http_client(settings, outbound)
+    http = create_http_client(settings, outbound, tracing)
     stack.push_async_callback(http.close)
-    jobs_http = create_http_client(settings, outbound)
+    jobs_http = create_http_client(settings, outbound, tracing)
     stack.push_async_callback(jobs_http.close)
     redis: Redis | None = None
     rate_counter: RateCounter = MemoryRateCounter()
@@ -201,12 +207,14 @@ async def _start(
 
         redis = create_redis(settings, settings.redis_url)
         stack.push_async_callback(redis.aclose)
-        rate_counter = RedisRateCounter(redis, key_prefix=settings.redis_key_prefix, fallback=MemoryRateCounter())
+        rate_counter = RedisRateCounter(
+            redis, key_prefix=settings.redis_key_prefix, fallback=MemoryRateCounter(), tracing=tracing
+        )
     tasks = BackgroundTasks()
     stack.push_async_callback(tasks.shutdown, half_grace)
     forget_dead_workers()
     tasks.spawn(_record_pool_every(database, _POOL_METRICS_INTERVAL), name="pool-metrics")
-    context = JobContext(settings=settings, database=database, http=jobs_http, outbound=outbound)
+    context = JobContext(settings=settings, database=database, http=jobs_http, outbound=outbound, tracing=tracing)
     JobRunner(jobs, context, dsn).start(tasks.spawn)
     return Resources(
         settings=settings,
@@ -242,9 +250,14 @@ def _failed_start(settings: Settings, exc: Exception) -> None:
 
 
 def build_lifespan(
-    settings: Settings, jobs: Sequence[PeriodicJob] = (), resolve: Resolve | None = None
+    settings: Settings,
+    jobs: Sequence[PeriodicJob] = (),
+    resolve: Resolve | None = None,
+    tracing: Tracing | None = None,
 ) -> Callable[[HasState], AbstractAsyncContextManager[None]]:
-    """`resolve` replaces DNS for outbound calls (tests use a stub resolver)."""
+    """`resolve` replaces DNS for outbound calls (tests use a stub resolver). `tracing`
+    (the process's, when on) traces statements, outbound calls and jobs; what is batched
+    is sent when the lifespan ends."""
 
     @asynccontextmanager
     async def lifespan(app: HasState) -> AsyncIterator[None]:
@@ -252,7 +265,9 @@ def build_lifespan(
         # and whatever start-up opened before it failed is closed again.
         async with AsyncExitStack() as stack:
             try:
-                resources = await _start(settings, jobs, resolve, stack)
+                if tracing is not None:  # first in, last out: spans of the shutdown itself are sent too
+                    stack.push_async_callback(asyncio.to_thread, tracing.shutdown)
+                resources = await _start(settings, jobs, resolve, tracing, stack)
             except Exception as exc:
                 _failed_start(settings, exc)
                 raise

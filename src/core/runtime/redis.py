@@ -8,7 +8,7 @@ this module is never imported, nor is the redis library (5 MiB and 0.1 s of star
 from __future__ import annotations
 
 import time
-from typing import Final
+from typing import TYPE_CHECKING, Any, Final
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
@@ -17,6 +17,11 @@ from src.core.observability.logging import get_logger
 from src.core.observability.metrics import RATE_LIMIT_STORE_ERRORS
 from src.core.runtime.rate_counters import Hit, MemoryRateCounter, RateCounter
 from src.core.settings import Settings
+
+if TYPE_CHECKING:
+    from redis.commands.core import AsyncScript
+
+    from src.core.observability.tracing import Tracing
 
 __all__ = ("RedisRateCounter", "create_redis", "redis_answers")
 
@@ -62,10 +67,25 @@ async def redis_answers(redis: Redis) -> bool:
 class RedisRateCounter(RateCounter):
     """Shared fixed windows in Redis/Valkey, with a short circuit-breaker to memory."""
 
-    __slots__ = ("_fallback", "_give_back", "_prefix", "_retry_after_failure", "_script", "_skip_until")
+    __slots__ = (
+        "_fallback",
+        "_give_back",
+        "_prefix",
+        "_retry_after_failure",
+        "_script",
+        "_server",
+        "_skip_until",
+        "_tracing",
+    )
 
     def __init__(
-        self, redis: Redis, *, key_prefix: str, fallback: MemoryRateCounter, retry_after_failure: float = 5.0
+        self,
+        redis: Redis,
+        *,
+        key_prefix: str,
+        fallback: MemoryRateCounter,
+        retry_after_failure: float = 5.0,
+        tracing: Tracing | None = None,
     ) -> None:
         self._prefix = f"{key_prefix}rate:"
         self._script = redis.register_script(_HIT_SCRIPT)
@@ -73,12 +93,28 @@ class RedisRateCounter(RateCounter):
         self._fallback = fallback
         self._retry_after_failure = retry_after_failure
         self._skip_until = 0.0
+        self._tracing = tracing
+        options = redis.connection_pool.connection_kwargs
+        self._server: dict[str, str | int] = {
+            "db.system.name": "redis",
+            "db.operation.name": "EVALSHA",
+            "server.address": str(options.get("host", options.get("path", ""))),
+            "server.port": int(options.get("port", 0) or 0),
+        }
+
+    async def _run(self, script: AsyncScript, name: str, keys: list[str], args: list[Any] | None = None) -> Any:
+        """One script call, as a client span when tracing is on (the key is not recorded:
+        it holds addresses and user ids)."""
+        if self._tracing is None:
+            return await script(keys=keys, args=args)
+        with self._tracing.client_span(f"EVALSHA {name}", self._server):
+            return await script(keys=keys, args=args)
 
     async def hit(self, key: str, window_seconds: int) -> Hit:
         if time.monotonic() < self._skip_until:
             return self._fallback.hit_now(key, window_seconds)
         try:
-            count, ttl_ms = await self._script(keys=[self._prefix + key], args=[window_seconds * 1000])
+            count, ttl_ms = await self._run(self._script, "hit", [self._prefix + key], [window_seconds * 1000])
         except (RedisError, OSError, TimeoutError) as exc:
             self._failed(exc)
             return self._fallback.hit_now(key, window_seconds)
@@ -89,7 +125,7 @@ class RedisRateCounter(RateCounter):
             self._fallback.give_back_now(key)
             return
         try:
-            await self._give_back(keys=[self._prefix + key])
+            await self._run(self._give_back, "give_back", [self._prefix + key])
         except (RedisError, OSError, TimeoutError) as exc:
             self._failed(exc)
             self._fallback.give_back_now(key)

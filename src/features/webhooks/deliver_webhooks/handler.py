@@ -5,6 +5,10 @@ WEBHOOK_CONCURRENCY_PER_ENDPOINT per endpoint, counted across every worker and i
 claims more as slots free up or a NOTIFY says there is new work, and ends when nothing is
 in flight. A slow receiver occupies one slot until its timeout; the others keep going.
 
+Each delivery is traced (when tracing is on) as a span of the trace of the request that
+recorded the event, linked to the job round that sends it; the receiver gets our
+`traceparent`, so its own trace joins too.
+
 Each claim is a lease (`locked_until`): a worker that dies mid-send leaves the row to be
 taken again when its lease runs out, with the same `webhook-id` (at least once). On a
 graceful shutdown the leases held are handed back at once.
@@ -66,6 +70,8 @@ class ClaimedDelivery(msgspec.Struct, frozen=True):
     occurred_at: datetime
     data_json: str
     request_id: str | None
+    traceparent: str | None
+    tracestate: str | None
 
 
 def lease_seconds(timeout: float) -> float:
@@ -115,6 +121,29 @@ async def _next_change(in_flight: set[asyncio.Task[None]], wake: asyncio.Event |
 
 
 async def _deliver(context: JobContext, delivery: ClaimedDelivery) -> None:
+    tracing = context.tracing
+    if tracing is None:
+        await _attempt(context, delivery)
+        return
+    attributes: dict[str, str | int] = {
+        "webhook.event_id": str(delivery.event_id),
+        "webhook.event_type": delivery.event_type,
+        "webhook.endpoint_id": str(delivery.endpoint_id),
+        "webhook.attempt": delivery.attempt,
+    }
+    with tracing.continued(
+        "deliver webhook", traceparent=delivery.traceparent, tracestate=delivery.tracestate, attributes=attributes
+    ) as span:
+        result = await _attempt(context, delivery)
+        outcome = webhook_outcome(result.error)
+        span.set_attribute("webhook.outcome", outcome)
+        if result.status_code is not None:
+            span.set_attribute("http.response.status_code", result.status_code)
+        if not result.delivered:
+            tracing.failed(span, outcome)
+
+
+async def _attempt(context: JobContext, delivery: ClaimedDelivery) -> AttemptResult:
     settings = context.settings
     try:
         body = message_body(delivery.event_type, delivery.occurred_at.astimezone(UTC), delivery.data_json)
@@ -147,6 +176,7 @@ async def _deliver(context: JobContext, delivery: ClaimedDelivery) -> None:
                 await _record_failure(transaction, context, delivery, result)
     except Exception:  # the lease runs out and the delivery is tried again
         log.exception("webhook_record_failed", event_id=str(delivery.event_id), endpoint_id=str(delivery.endpoint_id))
+    return result
 
 
 async def _record_failure(

@@ -54,7 +54,8 @@ WHERE delivery.event_id = claimed.event_id AND delivery.endpoint_id = claimed.en
 RETURNING delivery.event_id, delivery.endpoint_id, delivery.attempts AS attempt, endpoint.url,
           CASE WHEN endpoint.previous_secret_expires_at > now()
                THEN ARRAY[endpoint.secret, endpoint.previous_secret] ELSE ARRAY[endpoint.secret] END AS secrets,
-          event.type AS event_type, event.occurred_at, event.data::text AS data_json, event.request_id
+          event.type AS event_type, event.occurred_at, event.data::text AS data_json, event.request_id,
+          event.traceparent, event.tracestate
 """
 
 # Each finishing statement applies only while this worker still holds the claim (same
