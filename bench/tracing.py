@@ -99,6 +99,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--output", type=Path, default=RESULTS / "tracing.json")
     args = parser.parse_args()
 
     RESULTS.mkdir(exist_ok=True)
@@ -141,7 +142,11 @@ def main() -> int:
         "samples": samples,
         "exported_bytes": _Sink.spans_bytes,
     }
-    (RESULTS / "tracing.json").write_text(json.dumps(result, indent=2) + "\n")
+    args.output.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"exported {_Sink.spans_bytes:,} bytes of spans; wrote {args.output}")
+    if not _Sink.spans_bytes:
+        print("tracing on exported nothing: the measurement of its cost is void", file=sys.stderr)
+        return 1
     return 0
 
 
