@@ -165,3 +165,43 @@ async def test_concurrency_is_bounded_per_endpoint_and_in_total(
     assert receiver.max_in_flight == {"/a": 2, "/b": 2} or max(receiver.max_in_flight.values()) == 2
     assert max(receiver.max_in_flight.values()) <= 2
     assert receiver.max_total_in_flight == 3
+
+
+async def test_an_endpoint_with_a_backlog_longer_than_the_claim_window_starves_no_other(
+    database_url: str, resolver: StubResolver, receiver: Receiver
+) -> None:
+    """1,500 deliveries to a slow endpoint, older than anything else, fill the claim's window
+    (the 1,000 oldest due rows) with rows that endpoint's limit keeps waiting; another
+    endpoint's delivery still goes out at once, not after the backlog."""
+    settings = webhook_settings(database_url, webhook_concurrency=4, webhook_concurrency_per_endpoint=2)
+    receiver.answer("/slow", then=Reply(200, delay=1.5))
+    async with running_app(create_app(settings, resolve=resolver)) as client:
+        owner = await new_account(client)
+        slow = await subscribe(client, owner, receiver.url("/slow"), events=["avatar.created"], receiver=receiver)
+        connection = await asyncpg.connect(database_url)
+        try:
+            await connection.execute(
+                """
+                WITH events AS (
+                    INSERT INTO outbox_events (id, type, owner_id, data, occurred_at, dispatched_at)
+                    SELECT gen_random_uuid(), 'avatar.created', $1, '{"avatar": {}}'::jsonb,
+                           now() - interval '1 hour', now()
+                    FROM generate_series(1, 1500)
+                    RETURNING id, occurred_at
+                )
+                INSERT INTO webhook_deliveries (event_id, endpoint_id, next_attempt_at)
+                SELECT id, $2, occurred_at FROM events
+                """,
+                owner.id,
+                slow["id"],
+            )
+        finally:
+            await connection.close()
+        await receiver.wait_until(lambda: receiver.max_in_flight.get("/slow", 0) == 2, timeout=10)
+        await subscribe(client, owner, receiver.url("/fast"), events=["avatar.created"], receiver=receiver)
+        await new_avatar(client, owner, name="Behind the backlog")
+        # The slow endpoint answers each send after 1.5 s, two at a time: its backlog
+        # takes over 18 minutes. The other endpoint's message is not behind it.
+        await receiver.wait_until(lambda: len(receiver.delivered("/fast")) == 1, timeout=5)
+    assert receiver.max_in_flight["/slow"] == 2
+    assert len(receiver.delivered("/slow")) < 20

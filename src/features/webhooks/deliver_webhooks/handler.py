@@ -39,12 +39,14 @@ from src.core.observability.metrics import WEBHOOK_ATTEMPT_DURATION, WEBHOOK_ATT
 from src.core.runtime.jobs import JobContext
 from src.features.webhooks.deliver_webhooks.queries import (
     CLAIM_DUE,
+    CLAIM_EACH_ENDPOINT,
     DISABLE_ENDPOINT,
     INSERT_ATTEMPT,
     MARK_FAILED,
     MARK_FAILING,
     RECORD_SUCCESS,
     RELEASE_CLAIM,
+    WINDOW_IS_FULL,
 )
 from src.features.webhooks.signing import AttemptResult, message_body, parse_schedule, retry_delay, send_webhook
 
@@ -91,10 +93,7 @@ async def deliver_webhooks(context: JobContext) -> int:
             if free > 0:
                 if context.wake is not None:
                     context.wake.clear()
-                async with context.database.acquire() as connection:
-                    rows = await connection.fetch(
-                        CLAIM_DUE, free, settings.webhook_concurrency_per_endpoint, lease, _CLAIM_WINDOW
-                    )
+                rows = await _claim(context, free, lease)
                 for row in rows:
                     task = group.create_task(_deliver(context, from_row(ClaimedDelivery, row)))
                     in_flight.add(task)
@@ -105,6 +104,18 @@ async def deliver_webhooks(context: JobContext) -> int:
                 break
             await _next_change(in_flight, context.wake if not more_due else None, settings.webhook_poll_seconds)
     return claimed
+
+
+async def _claim(context: JobContext, free: int, lease: float) -> list[Any]:
+    """Up to `free` due deliveries: from the oldest due rows, and when those did not fill the
+    free slots although more rows are due than the window holds, from each endpoint's own
+    oldest (see CLAIM_EACH_ENDPOINT): one endpoint's backlog never starves the others."""
+    per_endpoint = context.settings.webhook_concurrency_per_endpoint
+    async with context.database.acquire() as connection:
+        rows: list[Any] = await connection.fetch(CLAIM_DUE, free, per_endpoint, lease, _CLAIM_WINDOW)
+        if len(rows) < free and await connection.fetchval(WINDOW_IS_FULL, _CLAIM_WINDOW):
+            rows += await connection.fetch(CLAIM_EACH_ENDPOINT, free - len(rows), per_endpoint, lease)
+    return rows
 
 
 async def _next_change(in_flight: set[asyncio.Task[None]], wake: asyncio.Event | None, poll: float) -> None:

@@ -1,12 +1,12 @@
 # Claim due deliveries (pending and due, or 'delivering' with an expired lease: the worker
 # that held it died) in one statement:
-# - look at the oldest due rows only (a window), of enabled endpoints;
+# - look at the oldest due rows only (a window of $4 of each kind), of enabled endpoints;
 # - rank them per endpoint and keep at most $2 minus what that endpoint has in flight now
 #   (across all workers), taking the first of every endpoint before the second of any;
 # - lock them with SKIP LOCKED (another worker's claim is skipped, never waited for) and
 #   re-check they are still due (EvalPlanQual re-reads a row changed since the snapshot);
 # - lease them for $3 seconds and return all a sender needs.
-CLAIM_DUE = """
+_WINDOW = """
 WITH due AS (
     (SELECT event_id, endpoint_id, next_attempt_at AS due_at
      FROM webhook_deliveries
@@ -19,7 +19,38 @@ WITH due AS (
      WHERE status = 'delivering' AND locked_until < now()
      ORDER BY locked_until
      LIMIT $4)
-), busy AS (
+)"""
+
+# The window fails one case: when its rows all belong to endpoints already at their limit
+# (one slow receiver with a backlog longer than the window), the rest wait behind that
+# backlog however long it is. Then (WINDOW_IS_FULL) the claim looks at each endpoint's own
+# oldest due rows instead: the endpoints with pending rows are found by a skip scan of
+# webhook_deliveries_pending_by_endpoint (one index probe per endpoint, not per row), and
+# each gives at most $2 due rows.
+_EACH_ENDPOINT = """
+WITH RECURSIVE backlog AS (
+    (SELECT endpoint_id FROM webhook_deliveries WHERE status = 'pending' ORDER BY endpoint_id LIMIT 1)
+    UNION ALL
+    SELECT (SELECT next.endpoint_id
+            FROM webhook_deliveries AS next
+            WHERE next.status = 'pending' AND next.endpoint_id > backlog.endpoint_id
+            ORDER BY next.endpoint_id
+            LIMIT 1)
+    FROM backlog
+    WHERE backlog.endpoint_id IS NOT NULL
+), due AS (
+    SELECT head.event_id, head.endpoint_id, head.due_at
+    FROM backlog
+    CROSS JOIN LATERAL (
+        SELECT event_id, endpoint_id, next_attempt_at AS due_at
+        FROM webhook_deliveries
+        WHERE endpoint_id = backlog.endpoint_id AND status = 'pending' AND next_attempt_at <= now()
+        ORDER BY next_attempt_at
+        LIMIT $2
+    ) AS head
+)"""
+
+_CLAIM = """, busy AS (
     -- Sends in flight per endpoint, everywhere: few rows, from the partial index on leases.
     SELECT endpoint_id, count(*) AS sending
     FROM webhook_deliveries
@@ -56,6 +87,15 @@ RETURNING delivery.event_id, delivery.endpoint_id, delivery.attempts AS attempt,
                THEN ARRAY[endpoint.secret, endpoint.previous_secret] ELSE ARRAY[endpoint.secret] END AS secrets,
           event.type AS event_type, event.occurred_at, event.data::text AS data_json, event.request_id,
           event.traceparent, event.tracestate
+"""
+
+CLAIM_DUE = _WINDOW + _CLAIM
+CLAIM_EACH_ENDPOINT = _EACH_ENDPOINT + _CLAIM
+
+# Are there more due rows than the window looks at? $1: the window.
+WINDOW_IS_FULL = """
+SELECT count(*) >= $1
+FROM (SELECT 1 FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= now() LIMIT $1) AS due
 """
 
 # Each finishing statement applies only while this worker still holds the claim (same
