@@ -20,51 +20,31 @@ import argparse
 import asyncio
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
 import threading
-import time
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.run import (  # noqa: E402
-    ENDPOINTS,
     RESULTS,
     ServerSpec,
     bench_credentials,
     compile_bytecode,
     database,
     free_port,
-    fresh_token,
     prepare_database,
-    process_stat,
     servers,
     start,
-    wrk,
 )
+from bench.variants import OtlpSink, add_arguments, measure, print_rows, summarise  # noqa: E402
 
-DEFAULT_ENDPOINTS = ("by_id", "list", "create", "me")
-
-
-class _Sink(BaseHTTPRequestHandler):
-    spans_bytes = 0
-
-    def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-        _Sink.spans_bytes += len(body)
-        self.send_response(200)
-        self.send_header("Content-Type", "application/x-protobuf")
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def log_message(self, *_: object) -> None:
-        return
+DEFAULT_ENDPOINTS = "by_id,list,create,me"
 
 
 def variants(base: ServerSpec, sink: str, baseline: Path | None) -> dict[str, ServerSpec]:
@@ -95,17 +75,14 @@ def worktree(ref: str, into: Path) -> Path:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--baseline", help="a git ref: its code is measured too, as it was")
-    parser.add_argument("--endpoints", default=",".join(DEFAULT_ENDPOINTS))
-    parser.add_argument("--rounds", type=int, default=4)
-    parser.add_argument("--seconds", type=int, default=5)
-    parser.add_argument("--connections", type=int, default=64)
+    add_arguments(parser, endpoints=DEFAULT_ENDPOINTS, rounds=4, seconds=5)
     parser.add_argument("--output", type=Path, default=RESULTS / "tracing.json")
     args = parser.parse_args()
 
     RESULTS.mkdir(exist_ok=True)
     compile_bytecode()
     os.sched_setaffinity(0, {1})
-    sink_server = ThreadingHTTPServer(("127.0.0.1", 0), _Sink)
+    sink_server = ThreadingHTTPServer(("127.0.0.1", 0), OtlpSink)
     threading.Thread(target=sink_server.serve_forever, daemon=True).start()
     sink = f"http://127.0.0.1:{sink_server.server_address[1]}"
     work = Path(tempfile.mkdtemp(prefix="avatar-bench-tracing-"))
@@ -128,8 +105,8 @@ def main() -> int:
         sink_server.shutdown()
         if baseline is not None:
             subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(baseline)], check=False)  # noqa: S603
-    rows = summarise(samples, list(specs))
-    print_rows(rows, specs)
+    rows = summarise(samples, list(specs), "off")
+    print_rows(rows, specs, "off")
     result = {
         "generated_at": datetime.now(UTC).isoformat(),
         "method": {
@@ -140,91 +117,14 @@ def main() -> int:
         },
         "rows": rows,
         "samples": samples,
-        "exported_bytes": _Sink.spans_bytes,
+        "exported_bytes": OtlpSink.spans_bytes,
     }
     args.output.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"exported {_Sink.spans_bytes:,} bytes of spans; wrote {args.output}")
-    if not _Sink.spans_bytes:
+    print(f"exported {OtlpSink.spans_bytes:,} bytes of spans; wrote {args.output}")
+    if not OtlpSink.spans_bytes:
         print("tracing on exported nothing: the measurement of its cost is void", file=sys.stderr)
         return 1
     return 0
-
-
-def measure(
-    specs: dict[str, ServerSpec],
-    args: argparse.Namespace,
-    *,
-    load_env: dict[str, str],
-    token: str,
-    key_file: Path,
-    work: Path,
-) -> list[dict[str, object]]:
-    samples: list[dict[str, object]] = []
-    keys = list(specs)
-    for round_number in range(args.rounds):
-        # Each round starts with the next variant: whatever the previous variant's
-        # creates leave behind (autovacuum, a checkpoint) falls on each in turn.
-        for key in keys[round_number % len(keys) :] + keys[: round_number % len(keys)]:
-            spec = specs[key]
-            load_env["BENCH_TOKEN"] = fresh_token(token, key_file)
-            with start(spec, free_port(), work / f"{key}.log") as running:
-                for endpoint_key in args.endpoints.split(","):
-                    endpoint = ENDPOINTS[endpoint_key]
-                    wrk(running.url, endpoint, 16, 1, load_env)  # warm-up
-                    cpu_before, _ = process_stat(running.process.pid)
-                    wall = time.monotonic()
-                    figures = wrk(running.url, endpoint, args.connections, args.seconds, load_env)
-                    cpu, _ = process_stat(running.process.pid)
-                    elapsed = time.monotonic() - wall
-                    requests = figures["rps"] * elapsed
-                    samples.append(
-                        {
-                            "variant": key,
-                            "endpoint": endpoint.name,
-                            "rps": figures["rps"],
-                            "p99_ms": figures["p99_ms"],
-                            "cpu_us_per_request": (cpu - cpu_before) * 1e6 / requests if requests else 0.0,
-                            "non_2xx": int(figures["non_2xx"]),
-                        }
-                    )
-        print(f"round {round_number + 1}/{args.rounds} done", file=sys.stderr)
-    return samples
-
-
-def summarise(samples: list[dict[str, object]], order: list[str]) -> list[dict[str, object]]:
-    rows: list[dict[str, object]] = []
-    for endpoint in dict.fromkeys(str(s["endpoint"]) for s in samples):
-
-        def median(variant: str, metric: str, endpoint: str = endpoint) -> float:
-            values = [float(str(s[metric])) for s in samples if s["endpoint"] == endpoint and s["variant"] == variant]
-            return statistics.median(values) if values else 0.0
-
-        off_rps, off_cpu = median("off", "rps"), median("off", "cpu_us_per_request")
-        for variant in order:
-            rps, cpu = median(variant, "rps"), median(variant, "cpu_us_per_request")
-            rows.append(
-                {
-                    "endpoint": endpoint,
-                    "variant": variant,
-                    "rps": round(rps),
-                    "cpu_us_per_request": round(cpu, 1),
-                    "p99_ms": round(median(variant, "p99_ms"), 2),
-                    "rps_vs_off": round(rps / off_rps, 3) if off_rps else None,
-                    "cpu_vs_off": round(cpu / off_cpu, 3) if off_cpu else None,
-                }
-            )
-    return rows
-
-
-def print_rows(rows: list[dict[str, object]], specs: dict[str, ServerSpec]) -> None:
-    header = f"{'endpoint':<30} {'variant':<28} {'req/s':>8} {'x off':>6} {'CPU us/req':>10} {'x off':>6} {'p99 ms':>8}"
-    print(header)
-    print("-" * len(header))
-    for row in rows:
-        print(
-            f"{row['endpoint']:<30} {specs[str(row['variant'])].name:<28} {row['rps']:>8} {row['rps_vs_off']:>6} "
-            f"{row['cpu_us_per_request']:>10} {row['cpu_vs_off']:>6} {row['p99_ms']:>8}"
-        )
 
 
 if __name__ == "__main__":

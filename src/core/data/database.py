@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urlsplit, urlunsplit
 
@@ -148,23 +149,10 @@ class Database:
         self.release_timeout = release_timeout
         self._line = WaitingLine(pool.get_max_size(), lifo_after=acquire_timeout * LIFO_SHARE)
 
-    @asynccontextmanager
-    async def acquire(self, timeout: float | None = None) -> AsyncIterator[Connection]:
-        connection = await self._take(timeout or self.acquire_timeout)
-        try:
-            yield connection
-        except BaseException as exc:
-            if is_connection_lost(exc):
-                # Whatever killed this connection (a failover, a restart) has most likely
-                # killed its idle siblings too, though the loop may not have read their
-                # end-of-stream yet: replace them all on their next use, not one request each.
-                await self.pool.expire_connections()
-            raise
-        finally:
-            try:
-                await self._release(connection)
-            finally:
-                self._line.give_back()
+    def acquire(self, timeout: float | None = None) -> _Acquired:
+        """`async with database.acquire() as connection:` a pooled connection, within
+        `timeout` (default: the acquire timeout) or ServiceUnavailable."""
+        return _Acquired(self, timeout or self.acquire_timeout)
 
     async def _take(self, timeout: float) -> PoolConnectionProxy[asyncpg.Record]:
         loop = asyncio.get_running_loop()
@@ -232,3 +220,34 @@ class Database:
         except TimeoutError:
             log.warning("pool_close_timed_out", timeout_s=timeout)
             self.pool.terminate()
+
+
+class _Acquired:
+    """`Database.acquire`'s context: a class rather than @asynccontextmanager, which costs a
+    generator and its wrapper on every request."""
+
+    __slots__ = ("_connection", "_database", "_timeout")
+
+    def __init__(self, database: Database, timeout: float) -> None:
+        self._database = database
+        self._timeout = timeout
+
+    async def __aenter__(self) -> Connection:
+        self._connection = await self._database._take(self._timeout)
+        return self._connection
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        database = self._database
+        try:
+            if exc is not None and is_connection_lost(exc):
+                # Whatever killed this connection (a failover, a restart) has most likely
+                # killed its idle siblings too, though the loop may not have read their
+                # end-of-stream yet: replace them all on their next use, not one request each.
+                await database.pool.expire_connections()
+        finally:
+            try:
+                await database._release(self._connection)
+            finally:
+                database._line.give_back()

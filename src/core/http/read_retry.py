@@ -47,34 +47,53 @@ class ReadRetryMiddleware:
             return
         # The retry starts from the scope as it arrived, not as the first try left it.
         pristine: Scope = {**scope, "state": {**scope["state"]}}
-        received: list[Any] = []
-        dropped = False
-
-        async def recording_receive() -> Message:
-            message = await receive()
-            received.append(message)
-            return message  # type: ignore[return-value]
-
-        async def first_send(message: Message) -> None:
-            nonlocal dropped
-            if dropped:
-                return
-            if (
-                message["type"] == "http.response.start"
-                and message["status"] == _SERVICE_UNAVAILABLE
-                and scope["state"].get(_LOST)
-            ):
-                dropped = True
-                return
-            await send(message)
-
-        await self.app(scope, recording_receive, first_send)  # type: ignore[arg-type]
-        if not dropped:
+        first = _FirstTry(scope, receive, send)
+        await self.app(scope, first.receive, first.send)  # type: ignore[arg-type]
+        if not first.dropped:
             return
         log.info("read_retried", reason="connection_lost", path=scope["path"])
-        replay = iter(received)
+        await self.app(pristine, _Replay(first.received, receive).receive, send)  # type: ignore[arg-type]
 
-        async def replaying_receive() -> Message:
-            return next(replay, None) or await receive()  # type: ignore[return-value]
 
-        await self.app(pristine, replaying_receive, send)  # type: ignore[arg-type]
+class _FirstTry:
+    """The first try's way in and out: what it received is kept for a retry, and a 503 for
+    a lost connection is held back (bound methods of one object: no closures per request)."""
+
+    __slots__ = ("_receive", "_scope", "_send", "dropped", "received")
+
+    def __init__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        self._scope = scope
+        self._receive = receive
+        self._send = send
+        self.received: list[Any] = []
+        self.dropped = False
+
+    async def receive(self) -> Message:
+        message = await self._receive()
+        self.received.append(message)
+        return message  # type: ignore[return-value]
+
+    async def send(self, message: Message) -> None:
+        if self.dropped:
+            return
+        if (
+            message["type"] == "http.response.start"
+            and message["status"] == _SERVICE_UNAVAILABLE
+            and self._scope["state"].get(_LOST)
+        ):
+            self.dropped = True
+            return
+        await self._send(message)
+
+
+class _Replay:
+    """The retry receives what the first try received, then whatever comes next."""
+
+    __slots__ = ("_messages", "_receive")
+
+    def __init__(self, received: list[Any], receive: Receive) -> None:
+        self._messages = iter(received)
+        self._receive = receive
+
+    async def receive(self) -> Message:
+        return next(self._messages, None) or await self._receive()  # type: ignore[return-value]

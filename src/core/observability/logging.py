@@ -19,15 +19,24 @@ which costs more than the rest of the edge together. Its fields (a route templat
 status, an address, a sanitised request id) need no scrubbing, except the user agent,
 which is cut, stripped of control characters and has e-mail addresses masked here.
 
+Lines are written to the process's stdout once per turn of the event loop, not one
+`write(2)` each (`LoopBatchedStream`): a line logged on the loop's thread waits until the
+loop has run what is ready now, then goes out with the others of that turn; lines from
+other threads, and any line when no loop runs, are written at once. A process that exits
+writes what is left (atexit).
+
 A last processor scrubs values under sensitive keys and masks e-mail addresses, so a
 careless `log.info("x", password=...)` cannot leak; the real rule is still not to log them.
 """
 
 from __future__ import annotations
 
+import asyncio
+import atexit
 import logging
 import re
 import sys
+import threading
 import time
 from collections.abc import Mapping, MutableMapping
 from datetime import UTC, datetime
@@ -205,6 +214,52 @@ class BinaryStream(Protocol):
     def flush(self) -> None: ...
 
 
+class LoopBatchedStream:
+    """A byte stream whose writes from the event loop's thread are joined and written once
+    per turn of the loop (see the module docstring): under load, one system call carries
+    the lines of many requests. `flush` is a no-op on the loop's thread: the turn flushes."""
+
+    __slots__ = ("__weakref__", "_lock", "_loop", "_out", "_pending")  # structlog keeps a lock per stream, weakly
+
+    def __init__(self, out: BinaryStream) -> None:
+        self._out = out
+        self._lock = threading.Lock()  # another thread may write what waits while the loop adds to it
+        self._pending: list[bytes] = []
+        self._loop: asyncio.AbstractEventLoop | None = None  # the loop a write is scheduled on
+        atexit.register(self.write_pending)
+
+    def write(self, data: bytes, /) -> int:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # another thread, or no loop: at once, after what waits
+            self.write_pending()
+            return self._out.write(data)
+        with self._lock:
+            self._pending.append(data)
+        if self._loop is not loop:
+            self._loop = loop
+            loop.call_soon(self.write_pending)
+        return len(data)
+
+    def flush(self) -> None:
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            self.write_pending()
+            self._out.flush()
+
+    def write_pending(self) -> None:
+        self._loop = None
+        with self._lock:
+            lines, self._pending = self._pending, []
+            if lines:
+                try:
+                    self._out.write(b"".join(lines))
+                    self._out.flush()
+                except (OSError, ValueError):  # stdout is gone (closed pipe): nowhere to say so
+                    return
+
+
 _failure_reported = False  # set once this process has said in one line why it cannot go on
 
 
@@ -334,7 +389,18 @@ def stdlib_formatter(*, as_json: bool) -> logging.Formatter:
 
 def stdout_handler() -> logging.Handler:
     """The handler `granian_log_config` names: this process's stdout, as bytes."""
-    return _BytesHandler(sys.stdout.buffer)
+    return _BytesHandler(_process_stdout())
+
+
+_stdout: LoopBatchedStream | None = None
+
+
+def _process_stdout() -> LoopBatchedStream:
+    """This process's stdout, batched per turn of the loop; one for the whole process."""
+    global _stdout  # noqa: PLW0603 - one per process, like the logging configuration
+    if _stdout is None:
+        _stdout = LoopBatchedStream(sys.stdout.buffer)
+    return _stdout
 
 
 def granian_log_config(settings: Settings) -> dict[str, Any]:
@@ -368,7 +434,7 @@ def configure_logging(settings: Settings, *, stream: BinaryStream | None = None)
     `create_app`, so building an app has no global side effects. Tests call it with their
     own `stream` to read what was logged.
     """
-    out: BinaryStream = stream if stream is not None else sys.stdout.buffer
+    out: BinaryStream = stream if stream is not None else _process_stdout()
     level = _LEVELS[settings.log_level]
     as_json = settings.log_as_json
     pipeline = _pipeline(as_json=as_json)

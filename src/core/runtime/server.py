@@ -50,14 +50,18 @@ class _AfterFailedStart(logging.Filter):
         return not record.getMessage().startswith("Unexpected exit from worker")
 
 
-def serve(settings: Settings) -> int:
-    """Serve until stopped; 0 after a normal shutdown, 1 when a worker could not start."""
+APP_FACTORY: Final = "src.app:app_from_env"
+
+
+def serve(settings: Settings, *, app_factory: str = APP_FACTORY) -> int:
+    """Serve until stopped; 0 after a normal shutdown, 1 when a worker could not start.
+    `app_factory`: what each worker calls for its app (the benchmark's launcher names its own)."""
     from granian import Granian  # noqa: PLC0415 - only `api serve` needs the server
     from granian.constants import Interfaces, Loops  # noqa: PLC0415
     from granian.log import LogLevels  # noqa: PLC0415
 
     server = Granian(
-        "src.app:app_from_env",
+        app_factory,
         factory=True,
         interface=Interfaces.ASGI,
         address=settings.host,
