@@ -1,10 +1,14 @@
 """Draw bench/results/latest.json (written by bench/run.py) as a PNG for the README.
 
     uv run --no-project --with 'matplotlib>=3.9' python bench/chart.py latest.json latest.png
+    uv run --no-project --with 'matplotlib>=3.9' python bench/chart.py --scale scale.json scale.png
 
 Two panels sharing the endpoints: requests/s (higher is better) and p99 latency (lower is
 better, log scale), one bar colour per server, at 64 connections (or the only level
 measured). Bars are the median over rounds; error bars span the min-max of the rounds.
+
+`--scale` draws bench/scale.py's stages instead: each request's p50 and p99 against the
+number of rows (log scale), so a line that rises is a cost that grows with data.
 """
 
 from __future__ import annotations
@@ -153,9 +157,37 @@ def draw(report: dict[str, Any], output: Path) -> None:
     plt.close(figure)
 
 
+SCALE_REQUESTS = ("list", "deep", "owner", "by_id", "refresh")
+
+
+def draw_scale(report: dict[str, Any], output: Path) -> None:
+    stages = report["stages"]
+    rows = [stage["avatars"] for stage in stages]
+    figure, axes = plt.subplots(1, 2, figsize=(11, 4.2), sharex=True)
+    for index, name in enumerate(SCALE_REQUESTS):
+        colour = FALLBACK[index % len(FALLBACK)] if index else COLOURS["ours"]
+        for axis, metric in zip(axes, ("p50_ms", "p99_ms"), strict=True):
+            axis.plot(rows, [stage[name][metric] for stage in stages], marker="o", color=colour, label=name)
+    for axis, title in zip(axes, ("p50 latency, ms (8 connections)", "p99 latency, ms"), strict=True):
+        axis.set_xscale("log")
+        axis.set_ylim(bottom=0)
+        axis.set_xticks(rows, [f"{value / 1e6:.0f}M" if value >= 1e6 else _short(value) for value in rows])
+        axis.set_xlabel("avatars (and sessions) in the table")
+        axis.set_title(title, fontsize=10)
+        axis.grid(axis="y", alpha=0.3)
+    axes[0].legend(fontsize=8)
+    figure.suptitle(f"How cost grows with data ({report['date']})", fontsize=11)
+    figure.tight_layout(rect=(0, 0, 1, 0.94))
+    figure.savefig(output)
+    plt.close(figure)
+
+
 def main() -> int:
+    if len(sys.argv) == 4 and sys.argv[1] == "--scale":
+        draw_scale(json.loads(Path(sys.argv[2]).read_text()), Path(sys.argv[3]))
+        return 0
     if len(sys.argv) != 3:
-        sys.exit("usage: chart.py RESULTS.json OUTPUT.png")
+        sys.exit("usage: chart.py [--scale] RESULTS.json OUTPUT.png")
     report = json.loads(Path(sys.argv[1]).read_text())
     if not report.get("results"):
         sys.exit(f"{sys.argv[1]} holds no results")

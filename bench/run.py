@@ -81,6 +81,8 @@ class ServerSpec:
     """The largest peak (VmHWM) of a process that serves requests (a leaf of the tree)."""
     cwd: Path | None = None
     """Where it starts (the project, unless another checkout is measured)."""
+    cores: str | None = SERVER_CORE
+    """The cores it may run on (`taskset -c`); None: wherever the kernel puts it."""
 
     @property
     def startup_s(self) -> float:
@@ -233,7 +235,8 @@ class Running:
 @contextmanager
 def start(spec: ServerSpec, port: int, log: Path) -> Iterator[Running]:
     env = {**os.environ, **spec.env, "PORT": str(port)}
-    command = ["taskset", "-c", SERVER_CORE, *[part.replace("{port}", str(port)) for part in spec.command]]
+    pinning = ["taskset", "-c", spec.cores] if spec.cores is not None else []
+    command = [*pinning, *[part.replace("{port}", str(port)) for part in spec.command]]
     started = time.monotonic()
     with log.open("wb") as output:
         process = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT, cwd=spec.cwd or ROOT)  # noqa: S603
@@ -262,16 +265,17 @@ def start(spec: ServerSpec, port: int, log: Path) -> Iterator[Running]:
                 process.wait()
 
 
-def wrk(url: str, endpoint: Endpoint, connections: int, seconds: int, env: dict[str, str]) -> dict[str, float]:
+def wrk(
+    url: str, endpoint: Endpoint, connections: int, seconds: int, env: dict[str, str], *, cores: str | None = LOAD_CORE
+) -> dict[str, float]:
+    """One wrk run, on `cores` (None: unpinned); the figures of bench/lua/report.lua."""
     script = BENCH / "lua" / f"{endpoint.script}.lua"
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as combined:
         combined.write(script.read_text() + "\n" + (BENCH / "lua" / "report.lua").read_text())
     try:
         result = subprocess.run(  # noqa: S603
             [
-                "taskset",
-                "-c",
-                LOAD_CORE,
+                *(["taskset", "-c", cores] if cores is not None else []),
                 "wrk",
                 "-t1",
                 f"-c{connections}",
