@@ -119,7 +119,7 @@ class JobRunner:
                 handled = await self._round(job, context)
             except Exception as exc:
                 if _database_went_away(exc):  # an outage or a failover: the next round tries again
-                    log.warning("job_interrupted", job=job.name, error=type(exc).__name__)
+                    log.warning("job_interrupted", job=job.name, error=_error_name(exc))
                 else:
                     log.exception("job_failed", job=job.name)
                 handled = 0
@@ -176,3 +176,11 @@ class JobRunner:
             finally:
                 if not connection.is_closed():
                     await connection.close(timeout=self._context.settings.db_connect_timeout)
+
+
+def _error_name(exc: BaseException) -> str:
+    """`TimeoutError`; for a task group's failure, what failed in it: `ExceptionGroup(TimeoutError)`."""
+    if isinstance(exc, BaseExceptionGroup):
+        inner = sorted({_error_name(each) for each in exc.exceptions})
+        return f"{type(exc).__name__}({', '.join(inner)})"
+    return type(exc).__name__

@@ -26,15 +26,22 @@ WITH due AS (
 # backlog however long it is. Then (WINDOW_IS_FULL) the claim looks at each endpoint's own
 # oldest due rows instead: the endpoints with pending rows are found by a skip scan of
 # webhook_deliveries_pending_by_endpoint (one index probe per endpoint, not per row), and
-# each gives at most $2 due rows.
+# each gives at most $2 due rows. Both are written in that index's terms (its column
+# order, row comparisons): with one endpoint holding most rows, the planner's estimates
+# otherwise pick the index on next_attempt_at and filter a whole backlog per endpoint
+# (5 s for 1,000 endpoints behind 100,000 rows, measured).
 _EACH_ENDPOINT = """
 WITH RECURSIVE backlog AS (
-    (SELECT endpoint_id FROM webhook_deliveries WHERE status = 'pending' ORDER BY endpoint_id LIMIT 1)
+    (SELECT endpoint_id
+     FROM webhook_deliveries
+     WHERE status = 'pending'
+     ORDER BY endpoint_id, next_attempt_at
+     LIMIT 1)
     UNION ALL
     SELECT (SELECT next.endpoint_id
             FROM webhook_deliveries AS next
             WHERE next.status = 'pending' AND next.endpoint_id > backlog.endpoint_id
-            ORDER BY next.endpoint_id
+            ORDER BY next.endpoint_id, next.next_attempt_at
             LIMIT 1)
     FROM backlog
     WHERE backlog.endpoint_id IS NOT NULL
@@ -44,8 +51,10 @@ WITH RECURSIVE backlog AS (
     CROSS JOIN LATERAL (
         SELECT event_id, endpoint_id, next_attempt_at AS due_at
         FROM webhook_deliveries
-        WHERE endpoint_id = backlog.endpoint_id AND status = 'pending' AND next_attempt_at <= now()
-        ORDER BY next_attempt_at
+        WHERE status = 'pending'
+          AND (endpoint_id, next_attempt_at) >= (backlog.endpoint_id, '-infinity'::timestamptz)
+          AND (endpoint_id, next_attempt_at) <= (backlog.endpoint_id, now())
+        ORDER BY endpoint_id, next_attempt_at
         LIMIT $2
     ) AS head
 )"""
