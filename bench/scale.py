@@ -20,8 +20,9 @@ and `refresh` (a rotation of a refresh token), with as many sessions in the tabl
 avatars. After the last stage:
 
 - **hot avatar**: 256 users like and unlike one avatar as fast as they can; throughput,
-  every status (a 500 or a serialisation error would show), and whether `likes_count`
-  ends exact;
+  every status (a 500 or a serialisation error would show; a 503 is the waiting line
+  shedding a request that waited out the acquire timeout, counted apart), and whether
+  `likes_count` ends exact;
 - **webhook fairness**: 1,000 endpoints of one user, one of them slow (200 ms) with a
   backlog of 100,000 deliveries older than anything else; then avatars are created
   through the API, each fanned out to all 1,000 endpoints. Reported: how long the other
@@ -283,7 +284,12 @@ class Bench:
             "seconds": round(wall, 1),
             **latency_figures(durations, wall),
             "statuses": statuses,
-            "server_errors": sum(value for key, value in statuses.items() if key.split()[1].startswith("5")),
+            # 503 (database_unavailable, with Retry-After) is the waiting line shedding what waited
+            # out the acquire timeout: overload, not an error. Anything else 5xx would be a failure.
+            "server_errors": sum(
+                value for key, value in statuses.items() if key.split()[1].startswith("5") and key.split()[1] != "503"
+            ),
+            "shed_503": sum(value for key, value in statuses.items() if key.split()[1] == "503"),
             "likes_count": count,
             "like_rows": rows,
             "expected": expected,
@@ -342,6 +348,10 @@ class Bench:
             pending = await connection.fetchval(
                 "SELECT count(*) FROM webhook_deliveries WHERE endpoint_id = $1 AND status <> 'succeeded'", endpoints[0]
             )
+            outcomes = {
+                str(row[0] or "delivered"): int(row[1])
+                for row in await connection.fetch("SELECT error, count(*) FROM webhook_attempts GROUP BY error")
+            }
             return {
                 "endpoints": HOOK_ENDPOINTS,
                 "backlog": HOOK_BACKLOG,
@@ -354,6 +364,7 @@ class Bench:
                 "wait_max_s": round(max(waits), 2) if waits else None,
                 "backlog_sent_meanwhile": receiver.slow_count - backlog_sent_before,
                 "backlog_left": pending,
+                "attempt_outcomes": outcomes,
             }
         finally:
             await receiver.stop()
@@ -453,7 +464,7 @@ def check_targets(result: dict[str, object]) -> list[dict[str, object]]:
     hot: dict[str, object] = result["hot_avatar"]  # type: ignore[assignment]
     checks.append(
         {
-            "check": "hot avatar: answers 5xx",
+            "check": "hot avatar: answers 5xx other than 503 (shed)",
             "value": hot["server_errors"],
             "target": "0",
             "met": hot["server_errors"] == 0,
