@@ -13,8 +13,8 @@ On one machine, one run, rounds interleaved, each of:
   one; the run stops if it does not answer).
 
 For GET by id and create: requests per second, p50, p99, and where the machine's CPU
-went (the service's processes, PostgreSQL, HAProxy, wrk, as shares of all cores), which
-says what the bottleneck is. Output: a table and `bench/results/multi.json`.
+went (the service's processes, PostgreSQL, Redis, HAProxy, wrk, as shares of all cores),
+which says what the bottleneck is. Output: a table and `bench/results/multi.json`.
 """
 
 from __future__ import annotations
@@ -54,6 +54,8 @@ from bench.run import (  # noqa: E402
 )
 
 VARIANTS = ("one_worker", "two_workers", "three_instances")
+POSTGRES = {"postgres", "postmaster"}
+REDIS = {"redis-server"}
 NAMES = {
     "one_worker": "1 worker (pinned)",
     "two_workers": "2 workers",
@@ -96,26 +98,24 @@ def haproxy(backends: list[str], work: Path) -> Iterator[tuple[str, subprocess.P
         process.wait(timeout=10)
 
 
-def cpu_by_kind(pids: dict[str, list[int]]) -> dict[str, float]:
-    return {kind: sum(process_stat(pid)[0] for pid in each) for kind, each in pids.items()}
-
-
-def postgres_pids() -> list[int]:
+def pids_named(names: set[str]) -> list[int]:
     found = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
-                if (entry / "comm").read_text().strip() in {"postgres", "postmaster"}:
+                if (entry / "comm").read_text().strip() in names:
                     found.append(int(entry.name))
             except OSError:
                 continue
     return found
 
 
-def postgres_cpu() -> float:
+def cpu_of(names: set[str]) -> float:
+    """CPU seconds of every process with one of these names (PostgreSQL forks a backend per
+    connection, so they are found by name, each time)."""
     ticks = os.sysconf("SC_CLK_TCK")
     total = 0.0
-    for pid in postgres_pids():
+    for pid in pids_named(names):
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
             total += (int(fields[11]) + int(fields[12])) / ticks
@@ -137,7 +137,8 @@ def measure_one(
     wrk(url, endpoint, 16, 1, load_env, cores=None)  # warm-up
     before_service = sum(process_stat(pid)[0] for pid in service_pids)
     before_extra = {name: process_stat(pid)[0] for name, pid in extra.items()}
-    before_pg = postgres_cpu()
+    before_pg = cpu_of(POSTGRES)
+    before_redis = cpu_of(REDIS)
     before_self = os.times()
     wall = time.monotonic()
     figures = wrk(url, endpoint, args.connections, args.seconds, load_env, cores=None)
@@ -146,7 +147,8 @@ def measure_one(
     cores = os.cpu_count() or 1
     share = {
         "service": (sum(process_stat(pid)[0] for pid in service_pids) - before_service) / elapsed / cores,
-        "postgres": (postgres_cpu() - before_pg) / elapsed / cores,
+        "postgres": (cpu_of(POSTGRES) - before_pg) / elapsed / cores,
+        "redis": (cpu_of(REDIS) - before_redis) / elapsed / cores,
         # wrk is a child of this process: its CPU shows in our children's times once it exited.
         "wrk": (
             after_self.children_user

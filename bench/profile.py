@@ -103,6 +103,7 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--top", type=int, default=25)
+    parser.add_argument("--output", type=Path, help="default: bench/results/profile-<server>-<endpoint>.json")
     args = parser.parse_args()
 
     compile_bytecode()
@@ -155,7 +156,7 @@ def main() -> int:
         "layers": {name: round(count / total, 4) for name, count in layers.most_common()},
         "own": [{"frame": frame, "share": round(count / total, 4)} for frame, count in own.most_common(args.top)],
     }
-    output = RESULTS / f"profile-{args.server}-{args.endpoint}.json"
+    output = args.output or RESULTS / f"profile-{args.server}-{args.endpoint}.json"
     output.write_text(json.dumps(result, indent=2) + "\n")
     print(f"wrote {output}")
     return 0

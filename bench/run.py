@@ -515,8 +515,13 @@ def print_targets(checks: list[dict[str, object]]) -> None:
         print(f"  {check['check']:<62} {check['value']:>8.2f}  (target {relation} {check['target']}: {mark})")
 
 
-def report(samples: list[Sample], specs: dict[str, ServerSpec], method: dict[str, object]) -> None:
-    """The table and the targets in the terminal; `latest.json` and the chart in bench/results."""
+def report(
+    samples: list[Sample],
+    specs: dict[str, ServerSpec],
+    method: dict[str, object],
+    output: Path = RESULTS / "latest.json",
+) -> None:
+    """The table and the targets in the terminal; `output` (latest.json) and the chart beside it."""
     rows = summarise(samples)
     print_table(rows, specs)
     targets = check_targets(rows, specs)
@@ -539,11 +544,11 @@ def report(samples: list[Sample], specs: dict[str, ServerSpec], method: dict[str
         "targets": targets,
         "samples": [asdict(s) for s in samples],
     }
-    (RESULTS / "latest.json").write_text(json.dumps(document, indent=2))
+    output.write_text(json.dumps(document, indent=2))
     chart = subprocess.run(  # noqa: S603
         [
             "uv", "run", "--no-project", "--quiet", "--with", "matplotlib>=3.9", "python",
-            str(BENCH / "chart.py"), str(RESULTS / "latest.json"), str(RESULTS / "latest.png"),
+            str(BENCH / "chart.py"), str(output), str(output.with_suffix(".png")),
         ],
         check=False,
     )  # fmt: skip
@@ -559,6 +564,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int)
     parser.add_argument("--seconds", type=int)
     parser.add_argument("--connections")
+    parser.add_argument("--output", type=Path, default=RESULTS / "latest.json", help="the chart goes beside it")
     args = parser.parse_args()
     rounds = args.rounds or (1 if args.quick else 5)
     seconds = args.seconds or (3 if args.quick else 10)
@@ -624,7 +630,7 @@ def main() -> int:
                                 )
                             )
                 print(f"round {round_number + 1}/{rounds}: {spec.name} done", file=sys.stderr)
-    report(samples, specs, {"rounds": rounds, "seconds": seconds, "connections": connections})
+    report(samples, specs, {"rounds": rounds, "seconds": seconds, "connections": connections}, args.output)
     return 0
 
 

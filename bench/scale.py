@@ -29,8 +29,9 @@ avatars. After the last stage:
   999 endpoints wait for their delivery (p50, max), against the backlog in front of them.
 
 Targets (issue 17): every read's p50 within 1.5x from the first stage to the last; no 500
-from the hot avatar and an exact count; no endpoint's deliveries starve. Exit code 1 when
-one is missed. Output: a table, `bench/results/scale.json` and `scale.png`.
+from the hot avatar and an exact count; no endpoint's deliveries starve. Each is printed
+met or not; the exit code is 1 when one of the last three (correctness, not speed) is
+missed. Output: a table, `bench/results/scale.json` and `scale.png`.
 """
 
 from __future__ import annotations
@@ -549,7 +550,7 @@ def main() -> int:
     if chart.returncode != 0:
         print("the chart could not be drawn (matplotlib from PyPI); the table and JSON are written", file=sys.stderr)
     print(f"wrote {args.output}")
-    return 0 if all(check["met"] for check in checks) else 1
+    return 0 if all(check["met"] for check in checks if check.get("kind") != "latency") else 1
 
 
 if __name__ == "__main__":

@@ -219,6 +219,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--samples", type=int, default=200, help="latency samples")
     parser.add_argument("--events", type=int, default=2000, help="events for the throughput run (x8 deliveries)")
+    parser.add_argument("--output", type=Path, default=RESULTS / "webhooks.json")
     args = parser.parse_args()
     os.sched_setaffinity(0, {int(LOAD_CORE)})
     work = Path(tempfile.mkdtemp(prefix="avatar-bench-hooks-"))
@@ -234,8 +235,8 @@ def main() -> int:
         with start(spec, free_port(), work / "serve.log") as running:
             figures = asyncio.run(run(running.url, dsn, args.samples, args.events, running.process.pid))
     report = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "cpus": os.cpu_count(), **figures}
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "webhooks.json").write_text(json.dumps(report, indent=2) + "\n")
+    args.output.parent.mkdir(exist_ok=True)
+    args.output.write_text(json.dumps(report, indent=2) + "\n")
     print(json.dumps(report, indent=2))
     return 0
 
