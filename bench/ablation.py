@@ -3,7 +3,8 @@ component switched off in turn (bench/ablated.py says what each switch removes),
 them off, tracing on at 10%, and Litestar alone on the same work.
 
     uv run python bench/ablation.py                 # 3 rounds x 4 s at 64 connections
-    uv run python bench/ablation.py --rounds 1 --seconds 2 --variants full,access_log
+    uv run python bench/ablation.py --rounds 1 --seconds 2 --variants access_log,all
+    uv run python bench/ablation.py --baseline eca6750 --variants all   # and that commit, as shipped
 
 Method: bench/variants.py (one worker pinned to core 0, wrk on core 1, rounds interleaved
 with the starting variant rotated). A component's cost is the worker's CPU per request
@@ -17,6 +18,7 @@ import argparse
 import asyncio
 import json
 import os
+import subprocess
 import sys
 import tempfile
 import threading
@@ -39,6 +41,7 @@ from bench.run import (  # noqa: E402
     servers,
     start,
 )
+from bench.tracing import worktree  # noqa: E402
 from bench.variants import OtlpSink, add_arguments, measure, print_rows, summarise  # noqa: E402
 
 REFERENCE = "full"
@@ -58,7 +61,9 @@ DESCRIPTIONS = {
 }
 
 
-def variants(base: ServerSpec, peers: dict[str, ServerSpec], sink: str) -> dict[str, ServerSpec]:
+def variants(
+    base: ServerSpec, peers: dict[str, ServerSpec], sink: str, baseline: Path | None = None
+) -> dict[str, ServerSpec]:
     launcher = [sys.executable, "-m", "bench.ablated"]
     found = {REFERENCE: ServerSpec("ours, as shipped", launcher, dict(base.env))}
     for name in SWITCHES:
@@ -75,18 +80,25 @@ def variants(base: ServerSpec, peers: dict[str, ServerSpec], sink: str) -> dict[
         },
     )
     found["litestar"] = peers["litestar"]
+    if baseline is not None:
+        # That commit's service as shipped (its own code first on the path), served the same way.
+        found["baseline"] = ServerSpec(
+            "ours at the baseline commit", base.command, {**base.env, "PYTHONPATH": str(baseline)}, cwd=baseline
+        )
     return found
 
 
 def costs(rows: list[dict[str, object]]) -> list[dict[str, object]]:
     """Per component and endpoint: CPU microseconds per request it costs (shipped minus off)."""
     table: list[dict[str, object]] = []
-    for variant in [*SWITCHES, "all", "tracing_10"]:
+    measured = {str(row["variant"]) for row in rows}
+    for variant in [name for name in [*SWITCHES, "all", "tracing_10", "baseline"] if name in measured]:
         entry: dict[str, object] = {"component": variant}
         for row in rows:
             if row["variant"] == variant:
                 saved = float(str(row["cpu_us_saved"]))
-                entry[str(row["endpoint"])] = round(-saved if variant == "tracing_10" else saved, 1)
+                # Added work (tracing) and what the baseline spent more count the other way round.
+                entry[str(row["endpoint"])] = round(-saved if variant in {"tracing_10", "baseline"} else saved, 1)
         table.append(entry)
     return table
 
@@ -97,7 +109,12 @@ def print_costs(table: list[dict[str, object]], endpoints: list[str]) -> None:
     print(header)
     for entry in table:
         name = str(entry["component"])
-        label = DESCRIPTIONS.get(name, {"all": "all of them", "tracing_10": "tracing at 10% (added)"}.get(name, name))
+        others = {
+            "all": "all of them",
+            "tracing_10": "tracing at 10% (added)",
+            "baseline": "saved since the baseline commit",
+        }
+        label = DESCRIPTIONS.get(name, others.get(name, name))
         print(f"{label:<34}" + "".join(f"{entry.get(endpoint, ''):>26}" for endpoint in endpoints))
 
 
@@ -105,6 +122,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_arguments(parser, endpoints="by_id,list,create,me", rounds=3, seconds=4)
     parser.add_argument("--variants", help="a comma-separated subset (the shipped one is always measured)")
+    parser.add_argument("--baseline", help="a git ref: its service as shipped is measured too (what cuts bought)")
     parser.add_argument("--output", type=Path, default=RESULTS / "ablation.json")
     args = parser.parse_args()
 
@@ -115,6 +133,7 @@ def main() -> int:
     threading.Thread(target=sink_server.serve_forever, daemon=True).start()
     sink = f"http://127.0.0.1:{sink_server.server_address[1]}"
     work = Path(tempfile.mkdtemp(prefix="avatar-bench-ablation-"))
+    baseline = worktree(args.baseline, work) if args.baseline else None
     from src.core.security.keys import generate_private_key_pem  # noqa: PLC0415
 
     key_file = work / "jwt.pem"
@@ -124,9 +143,9 @@ def main() -> int:
         with database() as admin_dsn:
             dsn = asyncio.run(prepare_database(admin_dsn))
             peers = servers(dsn, key_file)
-            specs = variants(peers["ours"], peers, sink)
+            specs = variants(peers["ours"], peers, sink, baseline)
             if args.variants:
-                wanted = {REFERENCE, *args.variants.split(",")}
+                wanted = {REFERENCE, *args.variants.split(","), *(["baseline"] if baseline else [])}
                 specs = {key: spec for key, spec in specs.items() if key in wanted}
             with start(peers["ours"], free_port(), work / "credentials.log") as ours:
                 token = asyncio.run(bench_credentials(dsn, ours.url, ids_file))
@@ -134,6 +153,8 @@ def main() -> int:
             samples = measure(specs, args, load_env=load_env, token=token, key_file=key_file, work=work)
     finally:
         sink_server.shutdown()
+        if baseline is not None:
+            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(baseline)], check=False)  # noqa: S603
     rows = summarise(samples, list(specs), REFERENCE)
     print_rows(rows, specs, REFERENCE)
     endpoints = list(dict.fromkeys(str(row["endpoint"]) for row in rows))
@@ -141,7 +162,12 @@ def main() -> int:
     print_costs(table, endpoints)
     result = {
         "generated_at": datetime.now(UTC).isoformat(),
-        "method": {"rounds": args.rounds, "seconds": args.seconds, "connections": args.connections},
+        "method": {
+            "rounds": args.rounds,
+            "seconds": args.seconds,
+            "connections": args.connections,
+            "baseline": args.baseline,
+        },
         "variants": {key: spec.name for key, spec in specs.items()},
         "costs_us_per_request": table,
         "rows": rows,
