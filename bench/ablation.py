@@ -47,6 +47,7 @@ from bench.variants import OtlpSink, add_arguments, measure, print_rows, summari
 REFERENCE = "full"
 DESCRIPTIONS = {
     "access_log": "the access log line",
+    "info_logs": "info logging (LOG_LEVEL=warning)",
     "request_ids": "request ids",
     "metrics": "request metrics",
     "security_headers": "security headers, no-store",

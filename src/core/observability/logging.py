@@ -19,11 +19,11 @@ which costs more than the rest of the edge together. Its fields (a route templat
 status, an address, a sanitised request id) need no scrubbing, except the user agent,
 which is cut, stripped of control characters and has e-mail addresses masked here.
 
-Lines are written to the process's stdout once per turn of the event loop, not one
-`write(2)` each (`LoopBatchedStream`): a line logged on the loop's thread waits until the
-loop has run what is ready now, then goes out with the others of that turn; lines from
-other threads, and any line when no loop runs, are written at once. A process that exits
-writes what is left (atexit).
+Lines are written to the process's stdout in batches, not one `write(2)` each
+(`LoopBatchedStream`): a line logged on the loop's thread waits at most 50 ms (or until
+64 KiB wait) and goes out with the others of that time; lines from other threads, and
+any line when no loop runs, are written at once. A process that exits writes what is
+left (atexit); a process killed outright loses at most those 50 ms of lines.
 
 A last processor scrubs values under sensitive keys and masks e-mail addresses, so a
 careless `log.info("x", password=...)` cannot leak; the real rule is still not to log them.
@@ -34,6 +34,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import logging
+import multiprocessing.util
 import re
 import sys
 import threading
@@ -52,6 +53,7 @@ from src.core.settings import Settings
 __all__ = (
     "BinaryStream",
     "configure_logging",
+    "flush_logs",
     "get_logger",
     "granian_log_config",
     "log_request",
@@ -215,18 +217,27 @@ class BinaryStream(Protocol):
 
 
 class LoopBatchedStream:
-    """A byte stream whose writes from the event loop's thread are joined and written once
-    per turn of the loop (see the module docstring): under load, one system call carries
-    the lines of many requests. `flush` is a no-op on the loop's thread: the turn flushes."""
+    """A byte stream whose writes from the event loop's thread are collected and written
+    together, at most `delay` seconds later or once `limit` bytes wait (see the module
+    docstring): under load one system call carries the lines of a hundred requests, and
+    the GIL is given up for a write that often, not once a request. `flush` is a no-op on
+    the loop's thread: the timer flushes."""
 
-    __slots__ = ("__weakref__", "_lock", "_loop", "_out", "_pending")  # structlog keeps a lock per stream, weakly
+    __slots__ = ("__weakref__", "_delay", "_limit", "_lock", "_loop", "_out", "_pending", "_size")
+    # (__weakref__: structlog keeps a lock per stream, weakly)
 
-    def __init__(self, out: BinaryStream) -> None:
+    def __init__(self, out: BinaryStream, *, delay: float = 0.05, limit: int = 65_536) -> None:
         self._out = out
+        self._delay = delay
+        self._limit = limit
         self._lock = threading.Lock()  # another thread may write what waits while the loop adds to it
         self._pending: list[bytes] = []
+        self._size = 0
         self._loop: asyncio.AbstractEventLoop | None = None  # the loop a write is scheduled on
         atexit.register(self.write_pending)
+        # A multiprocessing child (a Granian worker) ends with os._exit, which skips atexit
+        # but runs these finalizers.
+        multiprocessing.util.Finalize(self, self.write_pending, exitpriority=0)
 
     def write(self, data: bytes, /) -> int:
         try:
@@ -236,9 +247,12 @@ class LoopBatchedStream:
             return self._out.write(data)
         with self._lock:
             self._pending.append(data)
-        if self._loop is not loop:
+            self._size += len(data)
+        if self._size >= self._limit:
+            self.write_pending()
+        elif self._loop is not loop:
             self._loop = loop
-            loop.call_soon(self.write_pending)
+            loop.call_later(self._delay, self.write_pending)
         return len(data)
 
     def flush(self) -> None:
@@ -249,9 +263,11 @@ class LoopBatchedStream:
             self._out.flush()
 
     def write_pending(self) -> None:
+        """Writes what waits (the timer's callback; also at exit and before a write from
+        another thread). A timer still set after an early write finds less, or nothing."""
         self._loop = None
         with self._lock:
-            lines, self._pending = self._pending, []
+            lines, self._pending, self._size = self._pending, [], 0
             if lines:
                 try:
                     self._out.write(b"".join(lines))
@@ -401,6 +417,13 @@ def _process_stdout() -> LoopBatchedStream:
     if _stdout is None:
         _stdout = LoopBatchedStream(sys.stdout.buffer)
     return _stdout
+
+
+def flush_logs() -> None:
+    """Writes the lines that wait now: at the moments a process may end without a turn of
+    its loop to spare (start-up failed, shutdown done), and when one should be seen at once."""
+    if _stdout is not None:
+        _stdout.write_pending()
 
 
 def granian_log_config(settings: Settings) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, w
 from src.core.data.database import DATABASE_UNAVAILABLE_ERRORS, Connection, Database, create_pool, redact_dsn
 from src.core.data.migrations import Migration, MigrationError, apply_migrations, discover_migrations
 from src.core.data.pagination import CursorCodec
-from src.core.observability.logging import get_logger, mark_reported
+from src.core.observability.logging import flush_logs, get_logger, mark_reported
 from src.core.observability.metrics import forget_dead_workers, listen_for_scrapes, record_pool
 from src.core.runtime.background import BackgroundTasks
 from src.core.runtime.http_client import create_http_client
@@ -246,6 +246,7 @@ def _failed_start(settings: Settings, exc: Exception) -> None:
     else:
         log.error("startup_failed", reason=f"{type(exc).__name__}: {exc}", exc_info=exc)
     mark_reported(exc)
+    flush_logs()
     report_failed_start()
 
 
@@ -279,7 +280,9 @@ def build_lifespan(
                 migrations=len(resources.migrations),
                 docs=f"{settings.public_url}/docs",
             )
+            flush_logs()
             yield
         log.info("shutdown_complete")
+        flush_logs()
 
     return lifespan
