@@ -15,34 +15,25 @@ requests per second on a 2-core machine. Output: a table and `bench/results/abla
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
-import os
-import subprocess
 import sys
-import tempfile
-import threading
 from datetime import UTC, datetime
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.ablated import SWITCHES  # noqa: E402
-from bench.run import (  # noqa: E402
-    RESULTS,
-    ServerSpec,
-    bench_credentials,
-    compile_bytecode,
-    database,
-    free_port,
-    prepare_database,
-    servers,
-    start,
+from bench.run import RESULTS, ServerSpec, session  # noqa: E402
+from bench.variants import (  # noqa: E402
+    add_arguments,
+    baseline_checkout,
+    baseline_spec,
+    measure,
+    otlp_sink,
+    print_rows,
+    summarise,
 )
-from bench.tracing import worktree  # noqa: E402
-from bench.variants import OtlpSink, add_arguments, measure, print_rows, summarise  # noqa: E402
 
 REFERENCE = "full"
 DESCRIPTIONS = {
@@ -82,10 +73,7 @@ def variants(
     )
     found["litestar"] = peers["litestar"]
     if baseline is not None:
-        # That commit's service as shipped (its own code first on the path), served the same way.
-        found["baseline"] = ServerSpec(
-            "ours at the baseline commit", base.command, {**base.env, "PYTHONPATH": str(baseline)}, cwd=baseline
-        )
+        found["baseline"] = baseline_spec("ours at the baseline commit", base, baseline)
     return found
 
 
@@ -127,35 +115,16 @@ def main() -> int:
     parser.add_argument("--output", type=Path, default=RESULTS / "ablation.json")
     args = parser.parse_args()
 
-    RESULTS.mkdir(exist_ok=True)
-    compile_bytecode()
-    os.sched_setaffinity(0, {1})
-    sink_server = ThreadingHTTPServer(("127.0.0.1", 0), OtlpSink)
-    threading.Thread(target=sink_server.serve_forever, daemon=True).start()
-    sink = f"http://127.0.0.1:{sink_server.server_address[1]}"
-    work = Path(tempfile.mkdtemp(prefix="avatar-bench-ablation-"))
-    baseline = worktree(args.baseline, work) if args.baseline else None
-    from src.core.security.keys import generate_private_key_pem  # noqa: PLC0415
-
-    key_file = work / "jwt.pem"
-    key_file.write_bytes(generate_private_key_pem())
-    ids_file = work / "ids.txt"
-    try:
-        with database() as admin_dsn:
-            dsn = asyncio.run(prepare_database(admin_dsn))
-            peers = servers(dsn, key_file)
-            specs = variants(peers["ours"], peers, sink, baseline)
-            if args.variants:
-                wanted = {REFERENCE, *args.variants.split(","), *(["baseline"] if baseline else [])}
-                specs = {key: spec for key, spec in specs.items() if key in wanted}
-            with start(peers["ours"], free_port(), work / "credentials.log") as ours:
-                token = asyncio.run(bench_credentials(dsn, ours.url, ids_file))
-            load_env = {"BENCH_TOKEN": token, "BENCH_IDS": str(ids_file)}
-            samples = measure(specs, args, load_env=load_env, token=token, key_file=key_file, work=work)
-    finally:
-        sink_server.shutdown()
-        if baseline is not None:
-            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(baseline)], check=False)  # noqa: S603
+    with (
+        session("avatar-bench-ablation-") as bench,
+        baseline_checkout(args.baseline, bench.work) as baseline,
+        otlp_sink() as sink,
+    ):
+        specs = variants(bench.specs["ours"], bench.specs, sink, baseline)
+        if args.variants:
+            wanted = {REFERENCE, *args.variants.split(","), *(["baseline"] if baseline else [])}
+            specs = {key: spec for key, spec in specs.items() if key in wanted}
+        samples = measure(specs, args, bench)
     rows = summarise(samples, list(specs), REFERENCE)
     print_rows(rows, specs, REFERENCE)
     endpoints = list(dict.fromkeys(str(row["endpoint"]) for row in rows))

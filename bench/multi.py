@@ -20,14 +20,12 @@ which says what the bottleneck is. Output: a table and `bench/results/multi.json
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -41,14 +39,10 @@ from bench.run import (  # noqa: E402
     ENDPOINTS,
     RESULTS,
     ServerSpec,
-    bench_credentials,
-    compile_bytecode,
-    database,
     free_port,
-    fresh_token,
-    prepare_database,
+    own_stat,
     process_stat,
-    servers,
+    session,
     start,
     wrk,
 )
@@ -113,15 +107,7 @@ def pids_named(names: set[str]) -> list[int]:
 def cpu_of(names: set[str]) -> float:
     """CPU seconds of every process with one of these names (PostgreSQL forks a backend per
     connection, so they are found by name, each time)."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0.0
-    for pid in pids_named(names):
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / ticks
-        except (OSError, IndexError, ValueError):
-            continue
-    return total
+    return sum(own_stat(pid)[0] for pid in pids_named(names))
 
 
 def measure_one(
@@ -250,26 +236,19 @@ def main() -> int:
     except redis.RedisError as exc:
         sys.exit(f"bench/multi.py needs Redis at BENCH_REDIS_URL ({redis_url}): {exc}")
 
-    RESULTS.mkdir(exist_ok=True)
-    compile_bytecode()
-    work = Path(tempfile.mkdtemp(prefix="avatar-bench-multi-"))
-    from src.core.security.keys import generate_private_key_pem  # noqa: PLC0415
-
-    key_file = work / "jwt.pem"
-    key_file.write_bytes(generate_private_key_pem())
-    ids_file = work / "ids.txt"
     samples: list[dict[str, object]] = []
-    with database() as admin_dsn:
-        dsn = asyncio.run(prepare_database(admin_dsn))
-        base = servers(dsn, key_file)["ours"]
-        with start(base, free_port(), work / "credentials.log") as ours:
-            token = asyncio.run(bench_credentials(dsn, ours.url, ids_file))
-        load_env = {"BENCH_TOKEN": token, "BENCH_IDS": str(ids_file)}
+    with session("avatar-bench-multi-", pinned=False) as bench:
         for round_number in range(args.rounds):
             order = VARIANTS[round_number % len(VARIANTS) :] + VARIANTS[: round_number % len(VARIANTS)]
             for key in order:
-                load_env["BENCH_TOKEN"] = fresh_token(token, key_file)
-                samples += run_variant(key, base, args, load_env=load_env, work=work, redis_url=redis_url)
+                samples += run_variant(
+                    key,
+                    bench.specs["ours"],
+                    args,
+                    load_env=bench.fresh_load_env(),
+                    work=bench.work,
+                    redis_url=redis_url,
+                )
             print(f"round {round_number + 1}/{args.rounds} done", file=sys.stderr)
     rows = summarise(samples)
     header = f"{'endpoint':<26} {'variant':<24} {'req/s':>7} {'x 1':>5} {'p50 ms':>7} {'p99 ms':>8}  CPU share"

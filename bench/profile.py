@@ -15,12 +15,9 @@ and the functions with the most samples of their own. Output: a table and
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
-import os
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections import Counter
@@ -34,13 +31,9 @@ from bench.run import (  # noqa: E402
     ENDPOINTS,
     LOAD_CORE,
     RESULTS,
-    bench_credentials,
-    compile_bytecode,
-    database,
     descendants,
     free_port,
-    prepare_database,
-    servers,
+    session,
     start,
     wrk,
 )
@@ -106,23 +99,12 @@ def main() -> int:
     parser.add_argument("--output", type=Path, help="default: bench/results/profile-<server>-<endpoint>.json")
     args = parser.parse_args()
 
-    compile_bytecode()
-    os.sched_setaffinity(0, {int(LOAD_CORE)})
-    work = Path(tempfile.mkdtemp(prefix="avatar-bench-profile-"))
-    from src.core.security.keys import generate_private_key_pem  # noqa: PLC0415
-
-    key_file = work / "jwt.pem"
-    key_file.write_bytes(generate_private_key_pem())
-    ids_file = work / "ids.txt"
-    raw_file = work / "stacks.txt"
     endpoint = ENDPOINTS[args.endpoint]
-    with database() as admin_dsn:
-        dsn = asyncio.run(prepare_database(admin_dsn))
-        specs = servers(dsn, key_file)
-        with start(specs["ours"], free_port(), work / "credentials.log") as ours:
-            token = asyncio.run(bench_credentials(dsn, ours.url, ids_file))
-        load_env = {"BENCH_TOKEN": token, "BENCH_IDS": str(ids_file)}
-        with start(specs[args.server], free_port(), work / "server.log") as running:
+    with session("avatar-bench-profile-") as bench:
+        specs = bench.specs
+        load_env = bench.load_env
+        raw_file = bench.work / "stacks.txt"
+        with start(specs[args.server], free_port(), bench.work / "server.log") as running:
             wrk(running.url, endpoint, 16, 2, load_env)  # warm-up
             pid = worker_pid(running.process.pid)
             load = threading.Thread(

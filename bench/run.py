@@ -173,17 +173,28 @@ def process_stat(pid: int) -> tuple[float, int]:
     """(CPU seconds used, RSS in bytes) of a server: the process and its descendants, except
     a `uv run` launcher that only waits for the server it started."""
     cpu, rss = 0.0, 0
-    ticks = os.sysconf("SC_CLK_TCK")
     for each in descendants(pid):
         try:
             if Path(f"/proc/{each}/comm").read_text().strip() == "uv":
                 continue
-            fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
-            cpu += (int(fields[11]) + int(fields[12])) / ticks
-            rss += int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
-        except (OSError, IndexError, ValueError):
+        except OSError:
             continue
+        own_cpu, own_rss = own_stat(each)
+        cpu += own_cpu
+        rss += own_rss
     return cpu, rss
+
+
+def own_stat(pid: int) -> tuple[float, int]:
+    """(CPU seconds used, RSS in bytes) of one process, its children not counted; zeros once
+    it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK"), int(fields[21]) * os.sysconf(
+            "SC_PAGE_SIZE"
+        )
+    except (OSError, IndexError, ValueError):
+        return 0.0, 0
 
 
 def worker_peak_rss(pid: int) -> int:
@@ -556,6 +567,55 @@ def report(
         print("the chart could not be drawn (matplotlib from PyPI); the table and JSON are written", file=sys.stderr)
 
 
+@dataclass
+class Session:
+    """What every benchmark of ours starts from: a seeded database, the servers under test,
+    and a bench user's token from our own API."""
+
+    dsn: str
+    work: Path
+    key_file: Path
+    specs: dict[str, ServerSpec]
+    token: str
+    load_env: dict[str, str]
+
+    def fresh_load_env(self) -> dict[str, str]:
+        """`load_env` with a newly signed token (access tokens live an hour; runs may be longer)."""
+        self.load_env["BENCH_TOKEN"] = fresh_token(self.token, self.key_file)
+        return self.load_env
+
+
+@contextmanager
+def session(prefix: str, *, pinned: bool = True) -> Iterator[Session]:
+    """Bytecode compiled, this process (and PostgreSQL it starts, and wrk) on the load core
+    unless `pinned` is False, a fresh database seeded, the signing key written, and the
+    credentials made once through our service."""
+    RESULTS.mkdir(exist_ok=True)
+    compile_bytecode()
+    if pinned:
+        os.sched_setaffinity(0, {int(LOAD_CORE)})
+    work = Path(tempfile.mkdtemp(prefix=prefix))
+    sys.path.insert(0, str(ROOT))
+    from src.core.security.keys import generate_private_key_pem  # noqa: PLC0415 - the harness's own imports stay light
+
+    key_file = work / "jwt.pem"
+    key_file.write_bytes(generate_private_key_pem())
+    ids_file = work / "ids.txt"
+    with database() as admin_dsn:
+        dsn = asyncio.run(prepare_database(admin_dsn))
+        specs = servers(dsn, key_file)
+        # A spec of its own: the measured one's start-up figures count only measured starts.
+        with start(servers(dsn, key_file)["ours"], free_port(), work / "credentials.log") as ours:
+            token = asyncio.run(bench_credentials(dsn, ours.url, ids_file))
+        load_env = {
+            "BENCH_TOKEN": token,
+            "BENCH_IDS": str(ids_file),
+            "BENCH_EMAIL": f"bench-{os.getpid()}@example.com",
+            "BENCH_PASSWORD": PASSWORD,
+        }
+        yield Session(dsn, work, key_file, specs, token, load_env)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="1 round x 3 s at 64 connections")
@@ -573,34 +633,15 @@ def main() -> int:
         if shutil.which(tool) is None:
             sys.exit(f"bench needs `{tool}` (Debian: apt-get install wrk util-linux)")
 
-    RESULTS.mkdir(exist_ok=True)
-    compile_bytecode()
+    samples: list[Sample] = []
     # This process (so PostgreSQL, which it starts, and wrk) keeps to the load core; each
     # server under test is pinned to the other one.
-    os.sched_setaffinity(0, {int(LOAD_CORE)})
-    work = Path(tempfile.mkdtemp(prefix="avatar-bench-"))
-    sys.path.insert(0, str(ROOT))
-    from src.core.security.keys import generate_private_key_pem  # noqa: PLC0415
-
-    key_file = work / "jwt.pem"
-    key_file.write_bytes(generate_private_key_pem())
-    ids_file = work / "ids.txt"
-    samples: list[Sample] = []
-    with database() as admin_dsn:
-        dsn = asyncio.run(prepare_database(admin_dsn))
-        specs = {key: spec for key, spec in servers(dsn, key_file).items() if key in args.servers.split(",")}
-        # Credentials come from our own API, once.
-        with start(servers(dsn, key_file)["ours"], free_port(), work / "credentials.log") as ours:
-            token = asyncio.run(bench_credentials(dsn, ours.url, ids_file))
-        load_env = {
-            "BENCH_TOKEN": token,
-            "BENCH_IDS": str(ids_file),
-            "BENCH_EMAIL": f"bench-{os.getpid()}@example.com",
-            "BENCH_PASSWORD": PASSWORD,
-        }
+    with session("avatar-bench-") as bench:
+        specs = {key: spec for key, spec in bench.specs.items() if key in args.servers.split(",")}
+        work = bench.work
         for round_number in range(rounds):
             for key, spec in specs.items():
-                load_env["BENCH_TOKEN"] = fresh_token(token, key_file)
+                load_env = bench.fresh_load_env()
                 with start(spec, free_port(), work / f"{key}.log") as running:
                     for endpoint_key in args.endpoints.split(","):
                         endpoint = ENDPOINTS[endpoint_key]

@@ -71,6 +71,7 @@ from bench.run import (  # noqa: E402
     start,
     wrk,
 )
+from bench.webhooks import LoopbackReceiver  # noqa: E402
 from src.core.security.keys import SigningKeys, generate_private_key_pem  # noqa: E402
 from src.core.security.tokens import TokenService  # noqa: E402
 from src.core.settings import Settings  # noqa: E402
@@ -379,15 +380,13 @@ class Bench:
             return token
 
 
-class _Receiver:
-    """Webhook receiver on loopback: `/hook/0` answers after SLOW_RECEIVER_S, the rest at once."""
+class _Receiver(LoopbackReceiver):
+    """`/hook/0` answers after SLOW_RECEIVER_S, the rest at once (their arrivals noted)."""
 
     def __init__(self) -> None:
-        self.port = free_port()
+        super().__init__()
         self.slow_count = 0
         self.fast_arrivals: dict[str, float] = {}
-        self._changed = asyncio.Event()
-        self._runner: web.AppRunner | None = None
 
     async def _handle(self, request: web.Request) -> web.Response:
         await request.read()
@@ -396,28 +395,14 @@ class _Receiver:
             self.slow_count += 1
         else:
             self.fast_arrivals.setdefault(request.path, time.monotonic())
-            self._changed.set()
+            self.changed.set()
         return web.Response(status=204)
 
     def reset_fast(self) -> None:
         self.fast_arrivals = {}
 
     async def wait_for_fast(self, count: int, timeout: float) -> None:
-        async with asyncio.timeout(timeout):
-            while len(self.fast_arrivals) < count:
-                self._changed.clear()
-                await self._changed.wait()
-
-    async def start(self) -> None:
-        app = web.Application()
-        app.router.add_post("/{tail:.*}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", self.port).start()
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
+        await self.wait_until(lambda: len(self.fast_arrivals) >= count, timeout)
 
 
 async def run(bench: Bench, stages: list[int], args: argparse.Namespace) -> dict[str, object]:

@@ -17,32 +17,25 @@ p99, each relative to tracing off. Output: a table and `bench/results/tracing.js
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
-import os
-import subprocess
 import sys
-import tempfile
-import threading
 from datetime import UTC, datetime
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.run import (  # noqa: E402
-    RESULTS,
-    ServerSpec,
-    bench_credentials,
-    compile_bytecode,
-    database,
-    free_port,
-    prepare_database,
-    servers,
-    start,
+from bench.run import RESULTS, ServerSpec, session  # noqa: E402
+from bench.variants import (  # noqa: E402
+    OtlpSink,
+    add_arguments,
+    baseline_checkout,
+    baseline_spec,
+    measure,
+    otlp_sink,
+    print_rows,
+    summarise,
 )
-from bench.variants import OtlpSink, add_arguments, measure, print_rows, summarise  # noqa: E402
 
 DEFAULT_ENDPOINTS = "by_id,list,create,me"
 
@@ -59,17 +52,8 @@ def variants(base: ServerSpec, sink: str, baseline: Path | None) -> dict[str, Se
         ),
     }
     if baseline is not None:
-        # The same interpreter and packages; the baseline's own code first on the path.
-        found["baseline"] = ServerSpec(
-            "before tracing (baseline)", base.command, {**base.env, "PYTHONPATH": str(baseline)}, cwd=baseline
-        )
+        found["baseline"] = baseline_spec("before tracing (baseline)", base, baseline)
     return found
-
-
-def worktree(ref: str, into: Path) -> Path:
-    path = into / "baseline"
-    subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(path), ref], check=True)  # noqa: S603
-    return path
 
 
 def main() -> int:
@@ -79,32 +63,13 @@ def main() -> int:
     parser.add_argument("--output", type=Path, default=RESULTS / "tracing.json")
     args = parser.parse_args()
 
-    RESULTS.mkdir(exist_ok=True)
-    compile_bytecode()
-    os.sched_setaffinity(0, {1})
-    sink_server = ThreadingHTTPServer(("127.0.0.1", 0), OtlpSink)
-    threading.Thread(target=sink_server.serve_forever, daemon=True).start()
-    sink = f"http://127.0.0.1:{sink_server.server_address[1]}"
-    work = Path(tempfile.mkdtemp(prefix="avatar-bench-tracing-"))
-    baseline = worktree(args.baseline, work) if args.baseline else None
-    from src.core.security.keys import generate_private_key_pem  # noqa: PLC0415
-
-    key_file = work / "jwt.pem"
-    key_file.write_bytes(generate_private_key_pem())
-    ids_file = work / "ids.txt"
-    try:
-        with database() as admin_dsn:
-            dsn = asyncio.run(prepare_database(admin_dsn))
-            base = servers(dsn, key_file)["ours"]
-            specs = variants(base, sink, baseline)
-            with start(base, free_port(), work / "credentials.log") as ours:
-                token = asyncio.run(bench_credentials(dsn, ours.url, ids_file))
-            load_env = {"BENCH_TOKEN": token, "BENCH_IDS": str(ids_file)}
-            samples = measure(specs, args, load_env=load_env, token=token, key_file=key_file, work=work)
-    finally:
-        sink_server.shutdown()
-        if baseline is not None:
-            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(baseline)], check=False)  # noqa: S603
+    with (
+        session("avatar-bench-tracing-") as bench,
+        baseline_checkout(args.baseline, bench.work) as baseline,
+        otlp_sink() as sink,
+    ):
+        specs = variants(bench.specs["ours"], sink, baseline)
+        samples = measure(specs, args, bench)
     rows = summarise(samples, list(specs), "off")
     print_rows(rows, specs, "off")
     result = {

@@ -12,14 +12,27 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import subprocess
 import sys
+import threading
 import time
-from http.server import BaseHTTPRequestHandler
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from bench.run import ENDPOINTS, ServerSpec, free_port, fresh_token, process_stat, start, wrk
+from bench.run import ENDPOINTS, ROOT, ServerSpec, Session, free_port, process_stat, start, wrk
 
-__all__ = ("OtlpSink", "add_arguments", "measure", "print_rows", "summarise")
+__all__ = (
+    "OtlpSink",
+    "add_arguments",
+    "baseline_checkout",
+    "baseline_spec",
+    "measure",
+    "otlp_sink",
+    "print_rows",
+    "summarise",
+)
 
 
 class OtlpSink(BaseHTTPRequestHandler):
@@ -39,6 +52,37 @@ class OtlpSink(BaseHTTPRequestHandler):
         return
 
 
+@contextmanager
+def otlp_sink() -> Iterator[str]:
+    """An OtlpSink on loopback, for as long as the block runs; yields its base URL."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), OtlpSink)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+
+
+@contextmanager
+def baseline_checkout(ref: str | None, into: Path) -> Iterator[Path | None]:
+    """A git worktree of `ref` (None: no baseline) for the block, removed after it."""
+    if ref is None:
+        yield None
+        return
+    path = into / "baseline"
+    subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(path), ref], check=True)  # noqa: S603
+    try:
+        yield path
+    finally:
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(path)], check=False)  # noqa: S603
+
+
+def baseline_spec(name: str, base: ServerSpec, checkout: Path) -> ServerSpec:
+    """`base` served from another checkout: the same interpreter and packages, that
+    checkout's own code first on the path."""
+    return ServerSpec(name, base.command, {**base.env, "PYTHONPATH": str(checkout)}, cwd=checkout)
+
+
 def add_arguments(parser: argparse.ArgumentParser, *, endpoints: str, rounds: int, seconds: int) -> None:
     parser.add_argument("--endpoints", default=endpoints, help=f"of {', '.join(ENDPOINTS)}")
     parser.add_argument("--rounds", type=int, default=rounds)
@@ -46,15 +90,7 @@ def add_arguments(parser: argparse.ArgumentParser, *, endpoints: str, rounds: in
     parser.add_argument("--connections", type=int, default=64)
 
 
-def measure(
-    specs: dict[str, ServerSpec],
-    args: argparse.Namespace,
-    *,
-    load_env: dict[str, str],
-    token: str,
-    key_file: Path,
-    work: Path,
-) -> list[dict[str, object]]:
+def measure(specs: dict[str, ServerSpec], args: argparse.Namespace, bench: Session) -> list[dict[str, object]]:
     samples: list[dict[str, object]] = []
     keys = list(specs)
     for round_number in range(args.rounds):
@@ -62,8 +98,8 @@ def measure(
         # creates leave behind (autovacuum, a checkpoint) falls on each in turn.
         for key in keys[round_number % len(keys) :] + keys[: round_number % len(keys)]:
             spec = specs[key]
-            load_env["BENCH_TOKEN"] = fresh_token(token, key_file)
-            with start(spec, free_port(), work / f"{key}.log") as running:
+            load_env = bench.fresh_load_env()
+            with start(spec, free_port(), bench.work / f"{key}.log") as running:
                 for endpoint_key in args.endpoints.split(","):
                     endpoint = ENDPOINTS[endpoint_key]
                     wrk(running.url, endpoint, 16, 1, load_env)  # warm-up

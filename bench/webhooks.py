@@ -27,6 +27,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -53,17 +54,45 @@ ENDPOINTS = 8
 PASSWORD = "benchmark password 1"
 
 
-class Receiver:
+class LoopbackReceiver:
+    """An aiohttp server on loopback that takes every POST with `_handle`; `wait_until`
+    waits for what the handler notes (it sets `changed` after each)."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.changed = asyncio.Event()
+        self._runner: web.AppRunner | None = None
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        raise NotImplementedError
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_post("/{tail:.*}", self._handle)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, "127.0.0.1", self.port).start()
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    async def wait_until(self, done: Callable[[], bool], timeout: float) -> None:
+        async with asyncio.timeout(timeout):
+            while not done():
+                self.changed.clear()
+                await self.changed.wait()
+
+
+class Receiver(LoopbackReceiver):
     """Answers 204 to every POST and notes (webhook-id, path) -> arrival time."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.arrivals: dict[tuple[str, str], float] = {}
         self.count = 0
         self.first: float | None = None
         self.last = 0.0
-        self.changed = asyncio.Event()
-        self._runner: web.AppRunner | None = None
-        self.port = free_port()
 
     async def _handle(self, request: web.Request) -> web.Response:
         await request.read()
@@ -77,22 +106,8 @@ class Receiver:
         self.changed.set()
         return web.Response(status=204)
 
-    async def start(self) -> None:
-        app = web.Application()
-        app.router.add_post("/{tail:.*}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", self.port).start()
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-
     async def wait_for(self, count: int, timeout: float) -> None:
-        async with asyncio.timeout(timeout):
-            while self.count < count:
-                self.changed.clear()
-                await self.changed.wait()
+        await self.wait_until(lambda: self.count >= count, timeout)
 
 
 def core_busy() -> dict[str, tuple[int, int]]:
