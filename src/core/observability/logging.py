@@ -22,8 +22,10 @@ which is cut, stripped of control characters and has e-mail addresses masked her
 Lines are written to the process's stdout in batches, not one `write(2)` each
 (`LoopBatchedStream`): a line logged on the loop's thread waits at most 50 ms (or until
 64 KiB wait) and goes out with the others of that time; lines from other threads, and
-any line when no loop runs, are written at once. A process that exits writes what is
-left (atexit); a process killed outright loses at most those 50 ms of lines.
+any line when no loop runs, are written at once. What waits is written after start-up and
+shutdown (`flush_logs`) and when the process exits (atexit; for a Granian worker, which
+ends with `os._exit`, a multiprocessing finalizer); a process killed outright loses at
+most those 50 ms of lines.
 
 A last processor scrubs values under sensitive keys and masks e-mail addresses, so a
 careless `log.info("x", password=...)` cannot leak; the real rule is still not to log them.
@@ -412,7 +414,7 @@ _stdout: LoopBatchedStream | None = None
 
 
 def _process_stdout() -> LoopBatchedStream:
-    """This process's stdout, batched per turn of the loop; one for the whole process."""
+    """This process's stdout, batched (`LoopBatchedStream`); one for the whole process."""
     global _stdout  # noqa: PLW0603 - one per process, like the logging configuration
     if _stdout is None:
         _stdout = LoopBatchedStream(sys.stdout.buffer)
