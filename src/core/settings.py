@@ -79,6 +79,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     db_pool_max_size: Annotated[int, Meta(ge=1, le=1000)] = 10
     # Waiting for a free connection longer than this answers 503 instead of hanging.
     db_acquire_timeout: Seconds = 2.0
+    # The line for a connection (core.data.waiting_line): a client's waiters that stood
+    # longer than the target, without a break for the interval, are refused at once (503).
+    db_queue_target: Seconds = 0.25
+    db_queue_interval: Seconds = 0.5
     db_connect_timeout: Seconds = 5.0
     # Client-side bound on every query, and the server-side statement_timeout.
     db_command_timeout: Seconds = 5.0
@@ -268,6 +272,9 @@ def _check_rules(settings: Settings) -> None:
     """Rules that involve more than one variable, and what production refuses."""
     if settings.db_pool_min_size > settings.db_pool_max_size:
         raise SettingsError("DB_POOL_MIN_SIZE must not be greater than DB_POOL_MAX_SIZE")
+    if settings.db_queue_target >= settings.db_acquire_timeout:
+        # With the interval added too, a standing line times out before it is refused.
+        raise SettingsError("DB_QUEUE_TARGET must be shorter than DB_ACQUIRE_TIMEOUT")
     if settings.metrics_port is not None and settings.metrics_port == settings.port:
         raise SettingsError("METRICS_PORT must differ from PORT (unset METRICS_PORT to serve /metrics on PORT)")
     if settings.session_max_age_seconds < settings.refresh_token_ttl_seconds:

@@ -19,9 +19,10 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 import asyncpg.exceptions
 
-from src.core.data.waiting_line import LIFO_SHARE, WaitingLine
+from src.core.data.waiting_line import DEFAULT_INTERVAL, DEFAULT_TARGET, Refused, WaitingLine
 from src.core.errors import ServiceUnavailable
 from src.core.observability.logging import get_logger
+from src.core.observability.request_context import current_client
 from src.core.settings import Settings
 
 if TYPE_CHECKING:
@@ -88,6 +89,14 @@ def _no_connection_in_time() -> ServiceUnavailable:
     )
 
 
+def _line_refused() -> ServiceUnavailable:
+    return ServiceUnavailable(
+        "The service is over its capacity: this request waited longer than its line allows; retry shortly.",
+        dependency="database",
+        code="overloaded",
+    )
+
+
 def redact_dsn(dsn: str) -> str:
     """The DSN without its password, for log lines."""
     parts = urlsplit(dsn)
@@ -138,16 +147,29 @@ class Database:
     """The pool plus the policy for using it; one per worker, held in app state.
 
     Requests wait for a connection in a `WaitingLine` of the pool's size, not in
-    asyncpg's own queue, which lets newcomers overtake waiters (see `core.data.waiting_line`).
+    asyncpg's own queue, which lets newcomers overtake waiters: each client in turn, first
+    come first served, a standing line refused from its head (see `core.data.waiting_line`).
     """
 
-    __slots__ = ("_line", "acquire_timeout", "pool", "release_timeout")
+    __slots__ = ("_line", "_on_refused", "acquire_timeout", "pool", "release_timeout")
 
-    def __init__(self, pool: Pool, *, acquire_timeout: float, release_timeout: float) -> None:
+    def __init__(
+        self,
+        pool: Pool,
+        *,
+        acquire_timeout: float,
+        release_timeout: float,
+        queue_target: float = DEFAULT_TARGET,
+        queue_interval: float = DEFAULT_INTERVAL,
+        on_refused: Callable[[], None] | None = None,
+    ) -> None:
+        """`on_refused` counts the line's refusals (the lifespan passes the metric's `inc`:
+        this layer does not import metrics, whose mode is fixed when first imported)."""
         self.pool = pool
+        self._on_refused = on_refused
         self.acquire_timeout = acquire_timeout
         self.release_timeout = release_timeout
-        self._line = WaitingLine(pool.get_max_size(), lifo_after=acquire_timeout * LIFO_SHARE)
+        self._line = WaitingLine(pool.get_max_size(), target=queue_target, interval=queue_interval)
 
     def acquire(self, timeout: float | None = None) -> _Acquired:
         """`async with database.acquire() as connection:` a pooled connection, within
@@ -158,9 +180,13 @@ class Database:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         try:
-            await self._line.take(timeout)
+            await self._line.take(timeout, current_client())
         except TimeoutError as exc:
             raise _no_connection_in_time() from exc
+        except Refused as exc:
+            if self._on_refused is not None:
+                self._on_refused()
+            raise _line_refused() from exc
         try:
             # A turn means a free connection: this waits only if it must be (re)opened.
             connection: PoolConnectionProxy[asyncpg.Record] = await self.pool.acquire(

@@ -55,7 +55,13 @@ from src.core.http.client_address import ClientAddressResolver
 from src.core.http.problems import PROBLEM_MEDIA_TYPE, fallback_problem, problem_body
 from src.core.observability.logging import log_request
 from src.core.observability.metrics import RequestMetrics
-from src.core.observability.request_context import REQUEST_ID_HEADER, bind_request_id, unbind_request_id
+from src.core.observability.request_context import (
+    REQUEST_ID_HEADER,
+    bind_client,
+    bind_request_id,
+    unbind_client,
+    unbind_request_id,
+)
 
 if TYPE_CHECKING:
     from src.core.observability.tracing import Tracing
@@ -176,6 +182,7 @@ class EdgeMiddleware:
         request_id_token = bind_request_id(request_id)
         client = self._addresses.resolve(scope)
         scope["state"]["client_address"] = client
+        client_token = bind_client(client)
         method: str = scope["method"]
         tracing = self._tracing
         if tracing is not None:
@@ -209,6 +216,7 @@ class EdgeMiddleware:
                 )
             if tracing is not None:
                 tracing.detach(trace_token)
+            unbind_client(client_token)
             unbind_request_id(request_id_token)
 
 

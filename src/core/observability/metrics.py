@@ -8,6 +8,7 @@
 | `avatar_api_db_pool_connections` | state: `idle`, `in_use` (they add up to the open connections) |
 | `avatar_api_db_pool_max_connections` | |
 | `avatar_api_db_pool_waiting` | requests in line for a connection |
+| `avatar_api_db_pool_refused_total` | requests the line refused (503 `overloaded`: it stood above its target) |
 | `avatar_api_ready`, `avatar_api_readiness_changes_total` | what readiness last answered; how often it changed |
 | `avatar_api_rate_limited_total` | policy |
 | `avatar_api_rate_limit_store_errors_total` | |
@@ -71,6 +72,7 @@ __all__ = (
     "OUTBOX_LAG",
     "POOL_CONNECTIONS",
     "POOL_MAX_CONNECTIONS",
+    "POOL_REFUSED",
     "POOL_WAITING",
     "RATE_LIMITED",
     "RATE_LIMIT_STORE_ERRORS",
@@ -134,6 +136,10 @@ POOL_WAITING = Gauge(
     f"{_PREFIX}_db_pool_waiting",
     "Requests waiting in line for a database connection, in live workers",
     multiprocess_mode="livesum",
+)
+POOL_REFUSED = Counter(
+    f"{_PREFIX}_db_pool_refused",
+    "Requests refused by the line for a database connection because it stood above its target (503 overloaded)",
 )
 READY = Gauge(
     f"{_PREFIX}_ready",

@@ -24,12 +24,15 @@ from src.core.settings import SettingsError
 __all__ = (
     "REQUEST_ID_HEADER",
     "TraceIds",
+    "bind_client",
     "bind_request_id",
+    "current_client",
     "current_request_id",
     "current_trace",
     "record_exception",
     "set_trace_source",
     "traceparent",
+    "unbind_client",
     "unbind_request_id",
 )
 
@@ -39,6 +42,11 @@ _OTLP_PROTOCOL: Final = "http/protobuf"
 _OTLP_PROTOCOLS: Final = ("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL")
 
 _request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
+# Who the request is for, as far as the kernel knows it: the client address at the edge,
+# the caller once the rate-limit step has identified one. The database's waiting line
+# gives each client its own place in turn (`core.data.waiting_line`). None: no request
+# (a background job).
+_client: ContextVar[str | None] = ContextVar("client", default=None)
 
 
 class TraceIds(NamedTuple):
@@ -68,6 +76,19 @@ def bind_request_id(request_id: str) -> Token[str | None]:
 
 def unbind_request_id(token: Token[str | None]) -> None:
     _request_id.reset(token)
+
+
+def current_client() -> str | None:
+    return _client.get()
+
+
+def bind_client(client: str) -> Token[str | None]:
+    """Set for the rest of the request (the edge resets it with the token of its own bind)."""
+    return _client.set(client)
+
+
+def unbind_client(token: Token[str | None]) -> None:
+    _client.reset(token)
 
 
 def set_trace_source(source: TraceSource | None, *, record_exception: ExceptionSink | None = None) -> None:

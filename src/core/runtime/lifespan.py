@@ -23,7 +23,7 @@ from src.core.data.database import DATABASE_UNAVAILABLE_ERRORS, Connection, Data
 from src.core.data.migrations import Migration, MigrationError, apply_migrations, discover_migrations
 from src.core.data.pagination import CursorCodec
 from src.core.observability.logging import flush_logs, get_logger, mark_reported
-from src.core.observability.metrics import forget_dead_workers, listen_for_scrapes, record_pool
+from src.core.observability.metrics import POOL_REFUSED, forget_dead_workers, listen_for_scrapes, record_pool
 from src.core.runtime.background import BackgroundTasks
 from src.core.runtime.http_client import create_http_client
 from src.core.runtime.jobs import JobContext, JobRunner, PeriodicJob
@@ -185,6 +185,9 @@ async def _start(
         await create_pool(settings, dsn, on_connect=tracing.trace_queries if tracing is not None else None),
         acquire_timeout=settings.db_acquire_timeout,
         release_timeout=settings.db_command_timeout,
+        queue_target=settings.db_queue_target,
+        queue_interval=settings.db_queue_interval,
+        on_refused=POOL_REFUSED.inc,
     )
     stack.push_async_callback(database.close, half_grace)
     outbound = OutboundGuard(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import Any, cast
 
 import asyncpg
 import httpx
@@ -11,8 +12,9 @@ import httpx
 from src.app import create_app
 from src.core.data.database import Database, redact_dsn
 from src.core.settings import Settings
-from tests.support.http import running_app
+from tests.support.http import BASE_URL, running_app
 from tests.support.logs import LogSink
+from tests.support.metrics import sample_value
 from tests.support.probe_routes import PROBE_TABLE, probe_router
 from tests.support.problems import assert_problem
 
@@ -33,6 +35,58 @@ async def test_an_exhausted_pool_answers_503_with_retry_after_instead_of_hanging
     assert blocked.headers["retry-after"] == "2"
     assert blocked.json()["code"] == "database_unavailable"
     assert 0.3 <= waited < 1.0  # the acquire timeout, not the holders' 1.5 s
+
+
+async def test_a_standing_line_is_refused_as_overloaded_long_before_the_acquire_timeout(settings: Settings) -> None:
+    """More work arrives than the pool serves: the line stands above its target, and those
+    that waited beyond it get 503 `overloaded` soon after, not after the acquire timeout."""
+    tight = settings.with_changes(
+        db_pool_min_size=1, db_pool_max_size=1, db_acquire_timeout=5.0, db_queue_target=0.1, db_queue_interval=0.2
+    )
+    async with running_app(create_app(tight, features=[probe_router], jobs=())) as client:
+        refused_before = sample_value((await client.get("/metrics")).text, "avatar_api_db_pool_refused_total")
+        holders = []
+        for _ in range(2):  # the second waits for the first: served late, the line is above its target from then
+            holders.append(asyncio.create_task(client.get("/api/v1/probe/hold", params={"seconds": 0.4})))
+            await asyncio.sleep(0.05)
+        started = time.monotonic()
+        late = await asyncio.wait_for(asyncio.gather(*(client.get("/api/v1/probe/select") for _ in range(3))), 10)
+        waited = time.monotonic() - started
+        held = await asyncio.gather(*holders)
+        refused_after = sample_value((await client.get("/metrics")).text, "avatar_api_db_pool_refused_total")
+
+    assert [response.status_code for response in held] == [200, 200]
+    for response in late:  # they waited the second holder's 0.4 s, beyond the target, after an interval above it
+        assert_problem(response, 503, code="overloaded")
+        assert response.headers["retry-after"] == "2"
+    assert waited < 2.5  # when the second holder gave back its connection, not the 5 s acquire timeout
+    assert refused_after - refused_before == 3
+
+
+async def test_one_address_flooding_the_line_does_not_queue_another_behind_its_flood(settings: Settings) -> None:
+    """Free connections go round the clients in turn: another client waits for one turn, not the flood."""
+    tight = settings.with_changes(
+        db_pool_min_size=1, db_pool_max_size=1, db_acquire_timeout=10.0, db_queue_target=5.0, db_queue_interval=5.0
+    )
+    app = create_app(tight, features=[probe_router], jobs=())
+    other = httpx.ASGITransport(app=cast("Any", app), client=("198.51.100.9", 40000))
+    finished: list[str] = []
+
+    async def call(client: httpx.AsyncClient, name: str, path: str) -> httpx.Response:
+        response = await client.get(path, params={"seconds": 0.15} if path.endswith("hold") else None)
+        finished.append(name)
+        return response
+
+    async with running_app(app) as flooder, httpx.AsyncClient(transport=other, base_url=BASE_URL) as neighbour:
+        flood = []
+        for number in range(6):
+            flood.append(asyncio.create_task(call(flooder, f"flood-{number}", "/api/v1/probe/hold")))
+            await asyncio.sleep(0.01)  # each in line before the next
+        answers = await asyncio.gather(*flood, call(neighbour, "neighbour", "/api/v1/probe/select"))
+
+    assert [response.status_code for response in answers] == [200] * 7
+    # In arrival order it would finish last; in turn it goes right after the flood's next request.
+    assert finished.index("neighbour") <= 2, finished
 
 
 async def test_the_transaction_commits_when_the_handler_succeeds(settings: Settings, database_url: str) -> None:
