@@ -277,9 +277,17 @@ def start(spec: ServerSpec, port: int, log: Path) -> Iterator[Running]:
 
 
 def wrk(
-    url: str, endpoint: Endpoint, connections: int, seconds: int, env: dict[str, str], *, cores: str | None = LOAD_CORE
+    url: str,
+    endpoint: Endpoint,
+    connections: int,
+    seconds: int,
+    env: dict[str, str],
+    *,
+    cores: str | None = LOAD_CORE,
+    timeout: int | None = None,
 ) -> dict[str, float]:
-    """One wrk run, on `cores` (None: unpinned); the figures of bench/lua/report.lua."""
+    """One wrk run, on `cores` (None: unpinned); the figures of bench/lua/report.lua. wrk
+    leaves answers slower than `timeout` seconds (its default: 2) out of its figures."""
     script = BENCH / "lua" / f"{endpoint.script}.lua"
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as combined:
         combined.write(script.read_text() + "\n" + (BENCH / "lua" / "report.lua").read_text())
@@ -292,6 +300,7 @@ def wrk(
                 f"-c{connections}",
                 f"-d{seconds}s",
                 "--latency",
+                *([f"--timeout={timeout}s"] if timeout is not None else []),
                 "-s",
                 combined.name,
                 url + endpoint.path,
@@ -299,7 +308,7 @@ def wrk(
             env={**os.environ, **env, **endpoint.env},
             capture_output=True,
             text=True,
-            timeout=seconds + 60,
+            timeout=seconds + (timeout or 2) + 60,
             check=True,
         )
     finally:

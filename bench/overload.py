@@ -1,0 +1,554 @@
+"""Overload: below capacity nothing is refused; past it, refusals are fast and goodput holds.
+
+    uv run python bench/overload.py            # the full run (about 9 minutes)
+    uv run python bench/overload.py --quick    # shorter windows, for a look
+
+Our service as shipped (`api serve`, production, one worker pinned to core 0, a pool of 10,
+the JSON access line of every request), the load and PostgreSQL on core 1, as in
+`bench/run.py`. Three parts:
+
+1. **Closed loop** (every client sends again as soon as it has its answer): wrk at 16, 64
+   and 256 connections on every database endpoint, with wrk's timeout raised to 30 s so
+   no slow answer is left out of its figures. Recorded: requests per second, p50/p99,
+   the slowest answer of all (wrk's maximum), the refusals (503) and the slowest of
+   them (from the service's access log, which has every request's status and time).
+2. **Open loop** (requests sent on a schedule, whatever the answers): the soak's mix (50%
+   GET by id, 20% list, 15% GET /users/me, 15% create) at 70%, 100%, 150% and 400% of
+   the capacity measured just before (the same mix in a closed loop at 64 connections,
+   the median of three windows). The generator is this file's own (uvloop, raw HTTP/1.1
+   on keep-alive connections, a new connection when none is free, up to
+   `MAX_CONNECTIONS`): aiohttp, which the soak uses, costs more CPU per request than the
+   service and could not offer four times capacity from one core. It holds at most
+   `MAX_CONNECTIONS` connections (a request due when all are busy waits for one, as in
+   wrk2), below Granian's backpressure of 1,024 connections per worker. Latency counts from
+   the moment a request was due to be sent, so a generator falling behind shows as
+   latency, not as a lighter load; the achieved send rate is reported beside the offered.
+   Recorded per level: goodput (2xx per second), refusals (503 `overloaded` and
+   `database_unavailable`), p50/p99 of the successes, the slowest refusal, anything else.
+3. **Fairness**: ten callers (each its own account) send GET /users/me and creates at
+   30% of capacity together, alone and then while an eleventh caller floods at 300%.
+   Recorded: the ten's p50/p99 and errors in both, and the flooder's goodput.
+
+Output: tables, `bench/results/overload.json` (or `--output`), and a chart beside it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import statistics
+import sys
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import uvloop
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.run import ENDPOINTS, RESULTS, free_port, process_stat, session, start, wrk  # noqa: E402
+
+CLOSED_ENDPOINTS = ("by_id", "list", "create", "me")
+CLOSED_CONNECTIONS = (16, 64, 256)
+OPEN_LEVELS = (0.7, 1.0, 1.5, 4.0)
+FAIR_OTHERS = 10
+FAIR_OTHERS_SHARE = 0.3
+FAIR_FLOOD_SHARE = 3.0
+MAX_CONNECTIONS = 1000
+CLIENT_TIMEOUT = 10.0
+WARM_UP_S = 2.0  # the start of each open-loop window, left out of its figures
+PASSWORD = "overload password 1"
+
+
+# --- the open-loop generator -------------------------------------------------------------
+
+
+class _Connection(asyncio.Protocol):
+    """One keep-alive HTTP/1.1 connection: one request at a time, its status the answer."""
+
+    __slots__ = ("_buffer", "_waiter", "transport")
+
+    def __init__(self) -> None:
+        self.transport: asyncio.Transport | None = None
+        self._buffer = bytearray()
+        self._waiter: asyncio.Future[int] | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def send(self, request: bytes) -> asyncio.Future[int]:
+        waiter = self._waiter = asyncio.get_running_loop().create_future()
+        if self.transport is None:
+            raise ConnectionError("not connected")
+        self.transport.write(request)
+        return waiter
+
+    def data_received(self, data: bytes) -> None:
+        buffer = self._buffer
+        buffer += data
+        head_end = buffer.find(b"\r\n\r\n")
+        if head_end < 0:
+            return
+        head = bytes(buffer[:head_end]).lower()
+        at = head.find(b"\r\ncontent-length:")
+        if at < 0:
+            self._fail(ConnectionError("an answer without Content-Length"))
+            return
+        start = at + 17
+        stop = head.find(b"\r\n", start)
+        length = int(head[start:stop] if stop > 0 else head[start:])
+        end = head_end + 4 + length
+        if len(buffer) < end:
+            return
+        status = int(buffer[9:12])
+        del buffer[:end]
+        waiter, self._waiter = self._waiter, None
+        if waiter is not None and not waiter.done():
+            waiter.set_result(status)
+
+    def _fail(self, error: Exception) -> None:
+        waiter, self._waiter = self._waiter, None
+        if waiter is not None and not waiter.done():
+            waiter.set_exception(error)
+        if self.transport is not None:
+            self.transport.close()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._fail(exc or ConnectionError("closed"))
+
+
+@dataclass
+class Result:
+    due: float  # when it was due to be sent (loop time)
+    status: int  # 0: no answer within CLIENT_TIMEOUT of when it was due (or the connection failed)
+    seconds: float  # from `due` to the answer
+    caller: int
+
+
+@dataclass
+class Generator:
+    """Up to `MAX_CONNECTIONS` keep-alive connections, opened as needed; a request due when
+    all are busy waits here for the next free one (its latency counts from when it was due,
+    as wrk2 counts it). The cap stays below Granian's backpressure (1024 connections per
+    worker by default): a connection beyond it is not accepted until another closes."""
+
+    host: str
+    port: int
+    idle: list[_Connection] = field(default_factory=list)
+    queued: deque[asyncio.Future[_Connection | None]] = field(default_factory=deque)
+    open_connections: int = 0
+    results: list[Result] = field(default_factory=list)
+    most_connections: int = 0
+    most_queued: int = 0
+
+    async def _connection(self) -> _Connection | None:
+        """A free connection, a new one, or (None) a failure to open one."""
+        if self.idle:
+            return self.idle.pop()
+        if self.open_connections >= MAX_CONNECTIONS:
+            turn: asyncio.Future[_Connection | None] = asyncio.get_running_loop().create_future()
+            self.queued.append(turn)
+            self.most_queued = max(self.most_queued, len(self.queued))
+            handed = await turn
+            if handed is not None:
+                return handed
+        self.open_connections += 1
+        self.most_connections = max(self.most_connections, self.open_connections)
+        try:
+            _, connection = await asyncio.get_running_loop().create_connection(_Connection, self.host, self.port)
+        except OSError:
+            self._lost()
+            return None
+        return connection
+
+    def _free(self, connection: _Connection) -> None:
+        while self.queued:
+            turn = self.queued.popleft()
+            if not turn.done():
+                turn.set_result(connection)
+                return
+        self.idle.append(connection)
+
+    def _lost(self) -> None:
+        self.open_connections -= 1
+        while self.queued:  # the next in line opens a connection of its own
+            turn = self.queued.popleft()
+            if not turn.done():
+                turn.set_result(None)
+                return
+
+    async def one(self, due: float, request: bytes, caller: int) -> None:
+        try:
+            await self._one(due, request, caller)
+        except asyncio.CancelledError:  # given up at the end of the run: it had no answer
+            self.results.append(Result(due, 0, asyncio.get_running_loop().time() - due, caller))
+            raise
+
+    async def _one(self, due: float, request: bytes, caller: int) -> None:
+        loop = asyncio.get_running_loop()
+        connection = await self._connection()
+        if connection is None:
+            self.results.append(Result(due, 0, loop.time() - due, caller))
+            return
+        answer = connection.send(request)
+        timer = loop.call_later(CLIENT_TIMEOUT, _give_up, answer)
+        try:
+            status = await answer
+        except (ConnectionError, OSError, TimeoutError):
+            if connection.transport is not None:
+                connection.transport.close()
+            self._lost()
+            status = 0
+        else:
+            self._free(connection)
+        finally:
+            timer.cancel()
+        seconds = loop.time() - due
+        self.results.append(Result(due, status if seconds <= CLIENT_TIMEOUT else 0, seconds, caller))
+
+    def close(self) -> None:
+        for connection in self.idle:
+            if connection.transport is not None:
+                connection.transport.close()
+        self.idle.clear()
+        self.open_connections = 0
+
+
+def _give_up(answer: asyncio.Future[int]) -> None:
+    if not answer.done():
+        answer.set_exception(TimeoutError())
+
+
+type Picker = Callable[[], tuple[bytes, int]]
+
+
+async def open_loop(generator: Generator, rate: float, seconds: float, pick: Picker) -> dict[str, float]:
+    """Send `rate` requests a second for `seconds`, each when due; the send rate achieved."""
+    loop = asyncio.get_running_loop()
+    tasks: set[asyncio.Task[None]] = set()
+    began = loop.time()
+    sent = 0
+    latest = 0.0
+    while (now := loop.time()) - began < seconds:
+        while sent < rate * (now - began):
+            due = began + sent / rate
+            latest = max(latest, now - due)
+            request, caller = pick()
+            task = loop.create_task(generator.one(due, request, caller))
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
+            sent += 1
+        await asyncio.sleep(0.001)
+    sending = loop.time() - began
+    if tasks:
+        _, late = await asyncio.wait(tasks, timeout=CLIENT_TIMEOUT + 1)
+        for task in late:  # still waiting for a connection after the client's timeout: no answer
+            task.cancel()
+        if late:
+            await asyncio.wait(late)
+    return {"sent": sent, "send_rate": sent / sending, "most_behind_ms": latest * 1000}
+
+
+async def closed_loop(generator: Generator, clients: int, seconds: float, pick: Picker) -> float:
+    """`clients` each sending again as soon as answered, for `seconds`: answers per second."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    before = len(generator.results)
+
+    async def client() -> None:
+        while (now := loop.time()) < deadline:
+            request, caller = pick()
+            await generator.one(now, request, caller)
+
+    began = loop.time()
+    await asyncio.gather(*(client() for _ in range(clients)))
+    answered = sum(1 for result in generator.results[before:] if 200 <= result.status < 300)
+    return answered / (loop.time() - began)
+
+
+# --- requests ------------------------------------------------------------------------------
+
+
+def _request(method: str, path: str, host: str, token: str | None = None, body: bytes = b"") -> bytes:
+    lines = [f"{method} {path} HTTP/1.1", f"Host: {host}"]
+    if token is not None:
+        lines.append(f"Authorization: Bearer {token}")
+    if body:
+        lines += ["Content-Type: application/json", f"Content-Length: {len(body)}"]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+
+class Mix:
+    """The soak's mix, by caller: 50% GET by id, 20% list, 15% /users/me, 15% create."""
+
+    def __init__(self, host: str, ids: Sequence[str], tokens: Sequence[str]) -> None:
+        self._host = host
+        self._by_id = [_request("GET", f"/api/v1/avatars/{avatar}", host) for avatar in ids]
+        self._list = _request("GET", "/api/v1/avatars?limit=20", host)
+        self._me = [_request("GET", "/api/v1/users/me", host, token) for token in tokens]
+        self._tokens = tokens
+        self._counter = 0
+
+    def _create(self, caller: int) -> bytes:
+        self._counter += 1
+        body = f'{{"name":"Overload {self._counter}","color":"#336699"}}'.encode()
+        return _request("POST", "/api/v1/avatars", self._host, self._tokens[caller], body)
+
+    def soak(self) -> tuple[bytes, int]:
+        pick = random.random()  # noqa: S311 - a traffic mix, not security
+        if pick < 0.5:
+            return random.choice(self._by_id), 0  # noqa: S311
+        if pick < 0.7:
+            return self._list, 0
+        if pick < 0.85:
+            return self._me[0], 0
+        return self._create(0), 0
+
+    def authenticated(self, callers: range) -> Picker:
+        """/users/me and creates (60/40), from one of `callers` at random: every request
+        names its caller, so the line can tell them apart."""
+
+        def pick() -> tuple[bytes, int]:
+            caller = random.choice(callers)  # noqa: S311
+            if random.random() < 0.6:  # noqa: S311
+                return self._me[caller], caller
+            return self._create(caller), caller
+
+        return pick
+
+
+# --- figures -------------------------------------------------------------------------------
+
+
+def _percentile(values: Sequence[float], share: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, int(share * len(ordered)))] * 1000, 1)
+
+
+def figures(results: Sequence[Result], seconds: float) -> dict[str, object]:
+    ok = [r.seconds for r in results if 200 <= r.status < 300]
+    refused = [r.seconds for r in results if r.status == 503]
+    other = sorted({r.status for r in results if not (200 <= r.status < 300 or r.status == 503)})
+    return {
+        "requests": len(results),
+        "goodput_rps": round(len(ok) / seconds, 1),
+        "refused": len(refused),
+        "refused_share": round(len(refused) / max(1, len(results)), 4),
+        "others": sum(1 for r in results if not (200 <= r.status < 300 or r.status == 503)),
+        "other_statuses": other,  # 0: no answer within the client's 10 s from when it was due
+        "p50_ms": _percentile(ok, 0.5),
+        "p99_ms": _percentile(ok, 0.99),
+        "slowest_ok_ms": round(max(ok) * 1000, 1) if ok else None,
+        "slowest_refusal_ms": round(max(refused) * 1000, 1) if refused else None,
+    }
+
+
+def _window(results: Sequence[Result], began: float, seconds: float) -> list[Result]:
+    return [r for r in results if began + WARM_UP_S <= r.due < began + seconds]
+
+
+def access_lines(log: Path, offset: int) -> tuple[list[dict[str, object]], int]:
+    """The access lines the service wrote after `offset`, and the new offset."""
+    with log.open("rb") as handle:
+        handle.seek(offset)
+        data = handle.read()
+    access = b'"logger":"avatar_api.access"'
+    lines = [json.loads(raw) for raw in data.splitlines() if raw.startswith(b"{") and access in raw]
+    return lines, offset + len(data)
+
+
+# --- the run -------------------------------------------------------------------------------
+
+
+async def sign_up(url: str, count: int) -> list[str]:
+    """`count` accounts of their own, each logged in once: their access tokens."""
+    tokens = []
+    async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+        for number in range(count):
+            email = f"overload-{number}-{time.time_ns()}@example.com"
+            body = {"email": email, "password": PASSWORD, "display_name": f"Caller {number}"}
+            (await client.post("/api/v1/auth/sign-up", json=body)).raise_for_status()
+            login = await client.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD})
+            login.raise_for_status()
+            tokens.append(login.json()["access_token"])
+    return tokens
+
+
+def run_closed(url: str, log: Path, load_env: dict[str, str], seconds: int) -> list[dict[str, object]]:
+    rows = []
+    offset = log.stat().st_size
+    for key in CLOSED_ENDPOINTS:
+        endpoint = ENDPOINTS[key]
+        wrk(url, endpoint, 16, 1, load_env)  # warm-up
+        for connections in CLOSED_CONNECTIONS:
+            _, offset = access_lines(log, offset)
+            result = wrk(url, endpoint, connections, seconds, load_env, timeout=30)
+            lines, offset = access_lines(log, offset)
+            refusals = [line for line in lines if line.get("status") == 503]
+            row = {
+                "endpoint": endpoint.name,
+                "connections": connections,
+                "rps": result["rps"],
+                "p50_ms": result["p50_ms"],
+                "p99_ms": result["p99_ms"],
+                "slowest_ms": result["max_ms"],
+                "non_2xx": int(result["non_2xx"]),
+                "socket_errors": int(result["socket_errors"]),
+                "refused_503": len(refusals),
+                "slowest_refusal_ms": max((float(line["duration_ms"]) for line in refusals), default=None),  # type: ignore[arg-type]
+            }
+            rows.append(row)
+            print(json.dumps(row), file=sys.stderr)
+    return rows
+
+
+async def run_open(url: str, ids: list[str], tokens: list[str], pid: int, seconds: float) -> dict[str, object]:
+    parts = urlsplit(url)
+    host = parts.netloc
+    mix = Mix(host, ids, tokens)
+    generator = Generator(parts.hostname or "127.0.0.1", parts.port or 80)
+    loop = asyncio.get_running_loop()
+    await closed_loop(generator, 64, 2.0, mix.soak)  # warm-up
+    readings = [await closed_loop(generator, 64, 5.0, mix.soak) for _ in range(3)]
+    capacity = statistics.median(readings)
+    generator.close()
+    levels = []
+    for share in OPEN_LEVELS:
+        await asyncio.sleep(2.0)  # the previous level's line drains
+        generator = Generator(parts.hostname or "127.0.0.1", parts.port or 80)
+        cpu_before, _ = process_stat(pid)
+        began = loop.time()
+        sending = await open_loop(generator, share * capacity, seconds, mix.soak)
+        cpu, rss = process_stat(pid)
+        level = {
+            "load_share": share,
+            "offered_rps": round(share * capacity, 1),
+            "achieved_send_rps": round(sending["send_rate"], 1),
+            "generator_most_behind_ms": round(sending["most_behind_ms"], 1),
+            "most_connections": generator.most_connections,
+            "most_queued_in_client": generator.most_queued,
+            "service_cpu": round((cpu - cpu_before) / (loop.time() - began), 2),
+            "service_rss_mib": round(rss / 2**20, 1),
+            **figures(_window(generator.results, began, seconds), seconds - WARM_UP_S),
+        }
+        level["goodput_share"] = round(level["goodput_rps"] / capacity, 3)  # type: ignore[operator]
+        generator.close()
+        levels.append(level)
+        print(json.dumps(level), file=sys.stderr)
+    return {
+        "capacity_rps": round(capacity, 1),
+        "capacity_readings_rps": [round(r, 1) for r in readings],
+        "levels": levels,
+    }
+
+
+async def run_fairness(url: str, tokens: list[str], capacity: float, seconds: float) -> dict[str, object]:
+    parts = urlsplit(url)
+    mix = Mix(parts.netloc, [], tokens)
+    others = range(FAIR_OTHERS)
+    flooder = FAIR_OTHERS
+    loop = asyncio.get_running_loop()
+    outcome: dict[str, object] = {
+        "others": FAIR_OTHERS,
+        "others_rps": round(FAIR_OTHERS_SHARE * capacity, 1),
+        "flood_rps": round(FAIR_FLOOD_SHARE * capacity, 1),
+    }
+    for name, flood in (("alone", False), ("while_one_floods", True)):
+        await asyncio.sleep(2.0)
+        generator = Generator(parts.hostname or "127.0.0.1", parts.port or 80)
+        began = loop.time()
+        runs = [open_loop(generator, FAIR_OTHERS_SHARE * capacity, seconds, mix.authenticated(others))]
+        if flood:
+            runs.append(
+                open_loop(
+                    generator, FAIR_FLOOD_SHARE * capacity, seconds, mix.authenticated(range(flooder, flooder + 1))
+                )
+            )
+        await asyncio.gather(*runs)
+        window = _window(generator.results, began, seconds)
+        outcome[name] = {
+            "others": figures([r for r in window if r.caller != flooder], seconds - WARM_UP_S),
+            **({"flooder": figures([r for r in window if r.caller == flooder], seconds - WARM_UP_S)} if flood else {}),
+        }
+        generator.close()
+        print(json.dumps({name: outcome[name]}), file=sys.stderr)
+    return outcome
+
+
+def _row(values: Sequence[object], widths: Sequence[int]) -> str:
+    cells = ("-" if value is None else str(value) for value in values)
+    return " ".join(f"{cell:>{width}}" for cell, width in zip(cells, widths, strict=True))
+
+
+def print_tables(report: dict[str, Any]) -> None:
+    widths = (28, 5, 7, 7, 7, 8, 6, 11)
+    print("\nclosed loop (one worker, pool of 10; wrk timeout 30 s)")
+    print(_row(("endpoint", "conns", "rps", "p50", "p99", "slowest", "503s", "slowest 503"), widths))
+    for row in report["closed_loop"]:
+        values = ("rps", "p50_ms", "p99_ms", "slowest_ms", "refused_503", "slowest_refusal_ms")
+        print(_row((row["endpoint"], row["connections"], *(row[key] for key in values)), widths))
+    opened = report["open_loop"]
+    print(f"\nopen loop, the soak's mix; capacity {opened['capacity_rps']} requests/s")
+    widths = (7, 7, 8, 6, 8, 7, 7, 11, 6)
+    print(_row(("offered", "sent", "goodput", "share", "refused", "p50 ok", "p99 ok", "slowest 503", "other"), widths))
+    for level in opened["levels"]:
+        keys = ("achieved_send_rps", "goodput_rps", "goodput_share", "refused", "p50_ms", "p99_ms")
+        values = (f"{level['load_share']:.0%}", *(level[key] for key in keys), level["slowest_refusal_ms"])
+        print(_row((*values, level["others"]), widths))
+    fair = report["fairness"]
+    print(f"\nfairness: {fair['others']} callers at {fair['others_rps']}/s, one flooding at {fair['flood_rps']}/s")
+    for name in ("alone", "while_one_floods"):
+        others = fair[name]["others"]
+        print(
+            f"  the others, {name:17}: p50 {others['p50_ms']} ms, p99 {others['p99_ms']} ms,"
+            f" 503s {others['refused']}, no answer {others['others']}"
+        )
+    flooder = fair["while_one_floods"]["flooder"]
+    print(
+        f"  the flooder: goodput {flooder['goodput_rps']}/s, 503s {flooder['refused']}, p99 ok {flooder['p99_ms']} ms"
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="5 s closed-loop runs, 8 s open-loop windows")
+    parser.add_argument("--output", type=Path, default=RESULTS / "overload.json", help="the chart goes beside it")
+    args = parser.parse_args()
+    closed_seconds = 5 if args.quick else 10
+    open_seconds = 8.0 if args.quick else 17.0
+    with session("avatar-overload-") as bench:
+        spec = bench.specs["ours"]
+        log = bench.work / "overload.log"
+        with start(spec, free_port(), log) as running:
+            load_env = bench.fresh_load_env()
+            closed = run_closed(running.url, log, load_env, closed_seconds)
+            tokens = [load_env["BENCH_TOKEN"], *asyncio.run(sign_up(running.url, FAIR_OTHERS + 1))]
+            ids = Path(load_env["BENCH_IDS"]).read_text().split()
+            opened = uvloop.run(run_open(running.url, ids, tokens[:1], running.process.pid, open_seconds))
+            fairness = uvloop.run(run_fairness(running.url, tokens[1:], opened["capacity_rps"], open_seconds))  # type: ignore[arg-type]
+    report: dict[str, Any] = {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "method": {"closed_seconds": closed_seconds, "open_seconds": open_seconds, "warm_up_s": WARM_UP_S},
+        "closed_loop": closed,
+        "open_loop": opened,
+        "fairness": fairness,
+    }
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(report, indent=2) + "\n")
+    print_tables(report)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
