@@ -64,6 +64,7 @@ FAIR_OTHERS = 10
 FAIR_OTHERS_SHARE = 0.3
 FAIR_FLOOD_SHARE = 3.0
 MAX_CONNECTIONS = 1000
+FLOOD_CONNECTIONS = 900  # with the others' few, still below Granian's 1,024
 CLIENT_TIMEOUT = 10.0
 WARM_UP_S = 2.0  # the start of each open-loop window, left out of its figures
 PASSWORD = "overload password 1"
@@ -143,6 +144,7 @@ class Generator:
 
     host: str
     port: int
+    max_connections: int = MAX_CONNECTIONS
     idle: list[_Connection] = field(default_factory=list)
     queued: deque[asyncio.Future[_Connection | None]] = field(default_factory=deque)
     open_connections: int = 0
@@ -154,7 +156,7 @@ class Generator:
         """A free connection, a new one, or (None) a failure to open one."""
         if self.idle:
             return self.idle.pop()
-        if self.open_connections >= MAX_CONNECTIONS:
+        if self.open_connections >= self.max_connections:
             turn: asyncio.Future[_Connection | None] = asyncio.get_running_loop().create_future()
             self.queued.append(turn)
             self.most_queued = max(self.most_queued, len(self.queued))
@@ -371,6 +373,19 @@ def access_lines(log: Path, offset: int) -> tuple[list[dict[str, object]], int]:
 # --- the run -------------------------------------------------------------------------------
 
 
+async def refusals(url: str) -> dict[str, int]:
+    """The service's own count of the line's refusals, by when (its /metrics)."""
+    counts = {"on_arrival": 0, "after_waiting": 0}
+    async with httpx.AsyncClient(base_url=url, timeout=10) as client:
+        scrape = (await client.get("/metrics")).text
+    for line in scrape.splitlines():
+        if line.startswith("avatar_api_db_pool_refused_total{"):
+            labels, _, value = line.rpartition(" ")
+            when = labels.split('when="', 1)[1].split('"', 1)[0]
+            counts[when] = int(float(value))
+    return counts
+
+
 async def sign_up(url: str, count: int) -> list[str]:
     """`count` accounts of their own, each logged in once: their access tokens."""
     tokens = []
@@ -428,9 +443,11 @@ async def run_open(url: str, ids: list[str], tokens: list[str], pid: int, second
         await asyncio.sleep(2.0)  # the previous level's line drains
         generator = Generator(parts.hostname or "127.0.0.1", parts.port or 80)
         cpu_before, _ = process_stat(pid)
+        refused_before = await refusals(url)
         began = loop.time()
         sending = await open_loop(generator, share * capacity, seconds, mix.soak)
         cpu, rss = process_stat(pid)
+        refused_after = await refusals(url)
         level = {
             "load_share": share,
             "offered_rps": round(share * capacity, 1),
@@ -440,6 +457,9 @@ async def run_open(url: str, ids: list[str], tokens: list[str], pid: int, second
             "most_queued_in_client": generator.most_queued,
             "service_cpu": round((cpu - cpu_before) / (loop.time() - began), 2),
             "service_rss_mib": round(rss / 2**20, 1),
+            # What the service counted, the whole window: refused as they arrived, or after waiting.
+            "refused_on_arrival": refused_after["on_arrival"] - refused_before["on_arrival"],
+            "refused_after_waiting": refused_after["after_waiting"] - refused_before["after_waiting"],
             **figures(_window(generator.results, began, seconds), seconds - WARM_UP_S),
         }
         level["goodput_share"] = round(level["goodput_rps"] / capacity, 3)  # type: ignore[operator]
@@ -466,22 +486,21 @@ async def run_fairness(url: str, tokens: list[str], capacity: float, seconds: fl
     }
     for name, flood in (("alone", False), ("while_one_floods", True)):
         await asyncio.sleep(2.0)
-        generator = Generator(parts.hostname or "127.0.0.1", parts.port or 80)
+        # Connections of their own: the flood's queue in its own client must not hold the others'.
+        polite = Generator(parts.hostname or "127.0.0.1", parts.port or 80)
+        flooding = Generator(parts.hostname or "127.0.0.1", parts.port or 80, max_connections=FLOOD_CONNECTIONS)
         began = loop.time()
-        runs = [open_loop(generator, FAIR_OTHERS_SHARE * capacity, seconds, mix.authenticated(others))]
+        runs = [open_loop(polite, FAIR_OTHERS_SHARE * capacity, seconds, mix.authenticated(others))]
         if flood:
-            runs.append(
-                open_loop(
-                    generator, FAIR_FLOOD_SHARE * capacity, seconds, mix.authenticated(range(flooder, flooder + 1))
-                )
-            )
+            pick = mix.authenticated(range(flooder, flooder + 1))
+            runs.append(open_loop(flooding, FAIR_FLOOD_SHARE * capacity, seconds, pick))
         await asyncio.gather(*runs)
-        window = _window(generator.results, began, seconds)
         outcome[name] = {
-            "others": figures([r for r in window if r.caller != flooder], seconds - WARM_UP_S),
-            **({"flooder": figures([r for r in window if r.caller == flooder], seconds - WARM_UP_S)} if flood else {}),
+            "others": figures(_window(polite.results, began, seconds), seconds - WARM_UP_S),
+            **({"flooder": figures(_window(flooding.results, began, seconds), seconds - WARM_UP_S)} if flood else {}),
         }
-        generator.close()
+        polite.close()
+        flooding.close()
         print(json.dumps({name: outcome[name]}), file=sys.stderr)
     return outcome
 

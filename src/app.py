@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from typing import TYPE_CHECKING
 
 from litestar import Litestar, Router
 from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
 from litestar.openapi.spec import OAuthFlow, OAuthFlows, Reference, SecurityScheme, Tag
-from litestar.types import ControllerRouterHandler
+from litestar.types import ControllerRouterHandler, Scope
 
 from src.core.http.api_docs import StrictStructSchemaPlugin, docs_router, openapi_config
 from src.core.http.auth import AuthGate, rate_limit_user
@@ -36,6 +36,7 @@ from src.core.http.rate_limit import DEFAULT_POLICY, RateLimits
 from src.core.http.read_retry import ReadRetryMiddleware
 from src.core.http.routing import fix_options_allow_headers
 from src.core.observability.logging import configure_logging
+from src.core.observability.metrics import METRICS_PATH
 from src.core.observability.request_context import REQUEST_ID_HEADER, tracing_requested
 from src.core.runtime.jobs import PeriodicJob
 from src.core.runtime.lifespan import build_lifespan, resources_from
@@ -114,6 +115,11 @@ def _rate_counter(app: Litestar) -> RateCounter | None:
     return resources.rate_counter if resources is not None else None
 
 
+def _admits(scope: Scope, client: Hashable) -> bool:
+    resources = resources_from(scope["app"].state)
+    return resources is None or resources.database.admits(client)
+
+
 def _rate_limits(settings: Settings) -> RateLimits:
     return RateLimits(
         {
@@ -189,6 +195,9 @@ def create_app(
         access_log=settings.log_level in {"debug", "info"},
         unmatched=rate_limits.unmatched_check if rate_limits else None,
         tracing=tracing,
+        admits=_admits,
+        never_shed=("/health/", METRICS_PATH),
+        retry_after=settings.retry_after_seconds,
     )
     return app
 

@@ -10,7 +10,7 @@ database can be unavailable (refused, restarting, shut down, pool exhausted) bec
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Hashable
 from contextlib import asynccontextmanager
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final
@@ -43,6 +43,7 @@ __all__ = (
     "Pool",
     "create_pool",
     "is_connection_lost",
+    "overloaded",
     "redact_dsn",
 )
 
@@ -89,9 +90,10 @@ def _no_connection_in_time() -> ServiceUnavailable:
     )
 
 
-def _line_refused() -> ServiceUnavailable:
+def overloaded() -> ServiceUnavailable:
+    """The answer to a request the line refused, at arrival or after its wait."""
     return ServiceUnavailable(
-        "The service is over its capacity: this request waited longer than its line allows; retry shortly.",
+        "The service is over its capacity: this request would wait longer than its line allows; retry shortly.",
         dependency="database",
         code="overloaded",
     )
@@ -171,6 +173,11 @@ class Database:
         self.release_timeout = release_timeout
         self._line = WaitingLine(pool.get_max_size(), target=queue_target, interval=queue_interval)
 
+    def admits(self, client: Hashable) -> bool:
+        """Whether a request of `client` may start at all: False while its line is refusing
+        and already full (`WaitingLine.admits`); the edge then answers 503 at once."""
+        return self._line.admits(client)
+
     def acquire(self, timeout: float | None = None) -> _Acquired:
         """`async with database.acquire() as connection:` a pooled connection, within
         `timeout` (default: the acquire timeout) or ServiceUnavailable."""
@@ -186,7 +193,7 @@ class Database:
         except Refused as exc:
             if self._on_refused is not None:
                 self._on_refused()
-            raise _line_refused() from exc
+            raise overloaded() from exc
         try:
             # A turn means a free connection: this waits only if it must be (re)opened.
             connection: PoolConnectionProxy[asyncpg.Record] = await self.pool.acquire(

@@ -62,7 +62,7 @@ class Refused(Exception):
 class _Flow:
     """One client's waiters, in order of arrival, and its CoDel state."""
 
-    __slots__ = ("above_since", "refused_at", "refusing", "waiting")
+    __slots__ = ("above_since", "gap", "refused_at", "refusing", "served_at", "shed_until", "waiting")
 
     def __init__(self) -> None:
         self.waiting: deque[tuple[float, asyncio.Future[None]]] = deque()
@@ -72,6 +72,13 @@ class _Flow:
         self.refused_at = -1e9
         # Refusing its waiters above the target, until one is served within it or it empties.
         self.refusing = False
+        # Until when its newcomers are turned away at arrival when its line is already as long
+        # as it can serve within the target (see `admits`); 0.0: not overloaded.
+        self.shed_until = 0.0
+        # When it was last served while more of its waiters were left (0.0: its line emptied),
+        # and the moving average of the time between two of its turns.
+        self.served_at = 0.0
+        self.gap = 0.0
 
 
 class WaitingLine:
@@ -109,6 +116,7 @@ class WaitingLine:
             flow = self._flows[key] = _Flow()
             if self._recently_refused:
                 flow.refused_at = self._recently_refused.pop(key, flow.refused_at)
+                flow.shed_until = flow.refused_at + self._interval if flow.refused_at > 0 else 0.0
             self._order.append(key)
         entry = (now, turn)
         flow.waiting.append(entry)
@@ -127,6 +135,25 @@ class WaitingLine:
             raise
         finally:
             expiry.cancel()
+
+    def admits(self, key: Hashable) -> bool:
+        """Whether a request of this client may join the line, asked at its arrival, before
+        any work is spent on it. Always, unless the client's line refused within an
+        interval and is already as long as its turns serve within the target: then a
+        newcomer would only wait to be refused, and is better refused now, at a fraction of
+        the cost (an overload spends the worker on refusals otherwise). Each such refusal
+        keeps the client in that state for another interval."""
+        flow = self._flows.get(key)
+        if flow is None or not flow.shed_until:
+            return True
+        now = asyncio.get_running_loop().time()
+        if now >= flow.shed_until:
+            flow.shed_until = 0.0
+            return True
+        if len(flow.waiting) * flow.gap <= self._target:
+            return True
+        flow.shed_until = now + self._interval
+        return False
 
     def give_back(self) -> None:
         if not self._count:
@@ -175,7 +202,7 @@ class WaitingLine:
             if now - since <= target:
                 flow.above_since = 0.0
                 flow.refusing = False
-                return turn
+                return _served(flow, turn, now)
             if not flow.refusing:
                 if not flow.above_since:
                     flow.above_since = now
@@ -184,12 +211,21 @@ class WaitingLine:
                 else:
                     flow.refusing = now - flow.above_since >= interval
                 if not flow.refusing:
-                    return turn
+                    return _served(flow, turn, now)
             turn.set_exception(Refused())
             flow.refused_at = now
+            flow.shed_until = now + interval
         flow.above_since = 0.0
         flow.refusing = False
         return None
+
+
+def _served(flow: _Flow, turn: asyncio.Future[None], now: float) -> asyncio.Future[None]:
+    if flow.served_at:  # its line did not empty since its last turn: a gap between two turns
+        gap = now - flow.served_at
+        flow.gap = flow.gap + (gap - flow.gap) / 8 if flow.gap else gap
+    flow.served_at = now if flow.waiting else 0.0
+    return turn
 
 
 def _expire(turn: asyncio.Future[None]) -> None:

@@ -43,18 +43,19 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from typing import TYPE_CHECKING, Final, Protocol, cast
 
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, HTTPResponseStartEvent, Message, Receive, Scope, Send
 from uuid_utils import uuid7
 
-from src.core.errors import DomainError, TooManyRequests
+from src.core.data.database import overloaded
+from src.core.errors import DomainError, ServiceUnavailable, TooManyRequests
 from src.core.http.client_address import ClientAddressResolver
 from src.core.http.problems import PROBLEM_MEDIA_TYPE, fallback_problem, problem_body
 from src.core.observability.logging import log_request
-from src.core.observability.metrics import RequestMetrics
+from src.core.observability.metrics import POOL_REFUSED, RequestMetrics
 from src.core.observability.request_context import (
     REQUEST_ID_HEADER,
     bind_client,
@@ -72,6 +73,7 @@ type Header = tuple[bytes, bytes]
 
 _REQUEST_ID_HEADER_BYTES: Final = REQUEST_ID_HEADER.encode()
 _USER_AGENT_HEADER: Final = b"user-agent"
+_AUTHORIZATION_HEADER: Final = b"authorization"
 # Printable, header- and log-safe, bounded: anything else is replaced, not trusted.
 _SANE_REQUEST_ID: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}")
 # nginx's convention for "the client went away before a response was sent".
@@ -113,15 +115,24 @@ def _incoming_request_id(raw: bytes | None) -> str | None:
     return candidate if _SANE_REQUEST_ID.fullmatch(candidate) else None
 
 
-def _read_headers(scope: Scope) -> tuple[bytes | None, bytes | None]:
-    """The request id and the user agent, as sent, in one pass over the headers."""
-    request_id = user_agent = None
+def _read_headers(scope: Scope) -> tuple[bytes | None, bytes | None, bytes | None]:
+    """The request id, the user agent and the credentials, as sent, in one pass over the headers."""
+    request_id = user_agent = authorization = None
     for name, value in scope["headers"]:
         if name == _REQUEST_ID_HEADER_BYTES:
             request_id = value
         elif name == _USER_AGENT_HEADER:
             user_agent = value
-    return request_id, user_agent
+        elif name == _AUTHORIZATION_HEADER:
+            authorization = value
+    return request_id, user_agent, authorization
+
+
+def _client_key(authorization: bytes | None, address: str) -> Hashable:
+    """Who the database's line serves in turn: the credentials sent (a hash: the line keeps no
+    secret), else the address. Unverified on purpose: a forged token is refused by the auth
+    step before it reaches the line, so it can only ever name a line of its own."""
+    return hash(authorization) if authorization is not None else address
 
 
 def security_headers(hsts_max_age: int) -> tuple[Header, ...]:
@@ -134,6 +145,12 @@ def security_headers(hsts_max_age: int) -> tuple[Header, ...]:
     if hsts_max_age:
         headers.append((b"strict-transport-security", f"max-age={hsts_max_age}; includeSubDomains".encode()))
     return tuple(headers)
+
+
+class AdmissionCheck(Protocol):
+    """Whether the started app's line for a database connection takes a request of this client."""
+
+    def __call__(self, scope: Scope, client: Hashable, /) -> bool: ...
 
 
 class UnmatchedCheck(Protocol):
@@ -150,7 +167,19 @@ class UnmatchedAnswer(Protocol):
 
 
 class EdgeMiddleware:
-    __slots__ = ("_access_log", "_addresses", "_headers", "_metrics", "_tracing", "_unmatched", "app")
+    __slots__ = (
+        "_access_log",
+        "_addresses",
+        "_admits",
+        "_headers",
+        "_metrics",
+        "_never_shed",
+        "_retry_after",
+        "_shed",
+        "_tracing",
+        "_unmatched",
+        "app",
+    )
 
     def __init__(
         self,
@@ -161,8 +190,18 @@ class EdgeMiddleware:
         access_log: bool,
         unmatched: UnmatchedCheck | None = None,
         tracing: Tracing | None = None,
+        admits: AdmissionCheck | None = None,
+        never_shed: tuple[str, ...] = (),
+        retry_after: int = 2,
     ) -> None:
+        """`admits` is asked, per request, whether its client's line in front of the
+        database takes it (`Database.admits`); a request it turns away is answered 503
+        `overloaded` here, unless its path starts with one of `never_shed` (the probes)."""
         self.app = app
+        self._admits = admits
+        self._never_shed = never_shed
+        self._retry_after = str(retry_after).encode()
+        self._shed = POOL_REFUSED.labels("on_arrival")
         self._tracing = tracing
         self._addresses = client_addresses
         self._headers = security_headers(hsts_max_age)
@@ -177,12 +216,13 @@ class EdgeMiddleware:
 
         started = time.perf_counter()
         self._metrics.started()
-        sent_request_id, user_agent = _read_headers(scope)
+        sent_request_id, user_agent, authorization = _read_headers(scope)
         request_id = _incoming_request_id(sent_request_id) or str(uuid7())
         request_id_token = bind_request_id(request_id)
         client = self._addresses.resolve(scope)
         scope["state"]["client_address"] = client
-        client_token = bind_client(client)
+        client_key = _client_key(authorization, client)
+        client_token = bind_client(client_key)
         method: str = scope["method"]
         tracing = self._tracing
         if tracing is not None:
@@ -191,7 +231,12 @@ class EdgeMiddleware:
             scope["method"] = "GET"
         exchange = _Exchange(self, scope, send, request_id, head=method == "HEAD")
         try:
-            await self.app(scope, receive, exchange.send)
+            admits = self._admits
+            if admits is None or admits(scope, client_key) or scope["path"].startswith(self._never_shed):
+                await self.app(scope, receive, exchange.send)
+            else:  # its line is full and refusing: refused now, before any work is spent on it
+                self._shed.inc()
+                await exchange.answer(overloaded())
         except Exception:
             # Litestar answers every exception itself; reaching here means the response failed.
             exchange.status = exchange.status or 500
@@ -263,7 +308,7 @@ class _Exchange:
             if self._error is not None:
                 self._error[2].append(message.get("body", b""))
                 if not message.get("more_body"):
-                    await self._answer(_problem_for(*self._error, path=self._scope["path"]))
+                    await self.answer(_problem_for(*self._error, path=self._scope["path"]))
                 return
             if self._head:
                 if message.get("more_body"):
@@ -281,7 +326,7 @@ class _Exchange:
             if verdict is not None:
                 self._late["rate_limit"] = verdict.headers
                 if verdict.refusal is not None:
-                    await self._answer(verdict.refusal)
+                    await self.answer(verdict.refusal)
                     return
         sent = message.get("headers", ())
         if status >= _FIRST_ERROR and not _is_json(sent):
@@ -291,7 +336,7 @@ class _Exchange:
         message["headers"] = self._with_edge_headers(sent)
         await self._send(message)
 
-    async def _answer(self, error: DomainError) -> None:
+    async def answer(self, error: DomainError) -> None:
         """The edge's own problem+json answer, instead of whatever the app was sending."""
         self.replaced = True
         self.status = error.status
@@ -302,6 +347,8 @@ class _Exchange:
         ]
         if isinstance(error, TooManyRequests):
             headers.append((b"retry-after", str(error.retry_after).encode()))
+        elif isinstance(error, ServiceUnavailable):
+            headers.append((b"retry-after", self._edge._retry_after))
         await self._send(
             {"type": "http.response.start", "status": error.status, "headers": self._with_edge_headers(headers)}
         )

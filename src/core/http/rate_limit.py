@@ -48,7 +48,6 @@ from src.core.http.client_address import address_group
 from src.core.http.edge import Header, set_response_headers
 from src.core.observability.logging import get_logger
 from src.core.observability.metrics import RATE_LIMITED
-from src.core.observability.request_context import bind_client
 from src.core.runtime.rate_counters import RateCounter, RatePolicy
 
 __all__ = ("DEFAULT_POLICY", "SKIP_OPT_KEY", "RateLimits", "UnmatchedVerdict", "reset_seconds")
@@ -120,9 +119,7 @@ class _PolicyCheck:
         counter = self._counter_for(request.app)
         if counter is None:  # before start-up has finished: nothing to count with
             return
-        key = self._key_of(request)
-        bind_client(key)  # the database's line serves each caller in turn (the edge unbinds it)
-        headers, refusal = await self._policy.count(counter, key)
+        headers, refusal = await self._policy.count(counter, self._key_of(request))
         set_response_headers(request.scope, _HEADER_SOURCE, headers)
         if refusal is not None:
             raise refusal

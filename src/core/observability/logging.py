@@ -13,9 +13,10 @@ links traces by. Standard-library records (Granian, asyncpg, aiohttp) come out i
 same shape: `granian_log_config` hands Granian a dictConfig whose handler is ours, so
 even a worker's first line, before the app is loaded, is one of ours.
 
-The access log line, written once per request, takes a shorter road in JSON mode
-(`log_request`): encoded straight with msgspec instead of through the processor chain,
-which costs more than the rest of the edge together. Its fields (a route template, a
+The access log line, written once per request, takes a shorter road (`log_request`):
+encoded straight with msgspec in JSON mode, formatted straight in the console format's
+shape otherwise, instead of through the processor chain, which costs more than the rest of
+the edge together (the console chain about 225 us per request). Its fields (a route template, a
 status, an address, a sanitised request id) need no scrubbing, except the user agent,
 which is cut, stripped of control characters and has e-mail addresses masked here.
 
@@ -469,8 +470,9 @@ def configure_logging(settings: Settings, *, stream: BinaryStream | None = None)
     else:
         logger_factory = structlog.PrintLoggerFactory(_TextWriter(out))  # type: ignore[arg-type]
 
-    global _access_stream, _trace_prefix  # noqa: PLW0603 - logging is configured once per process
+    global _access_stream, _access_text_stream, _trace_prefix  # noqa: PLW0603 - logging is configured once per process
     _access_stream = out if as_json else None
+    _access_text_stream = None if as_json else out
     _trace_prefix = _google_trace_prefix(settings.google_cloud_project) if as_json else None
     structlog.configure(
         processors=[*pipeline.shared, scrub_sensitive, *pipeline.finish, pipeline.renderer],
@@ -528,6 +530,31 @@ class _AccessLine(msgspec.Struct, omit_defaults=True):
 
 
 _access_stream: BinaryStream | None = None  # set by configure_logging in JSON mode
+_access_text_stream: BinaryStream | None = None  # ... and this one in console mode
+# What makes structlog's ConsoleRenderer quote a string value (its `_repr`).
+_QUOTED: Final = frozenset(" \t=\r\n\"'")
+_CONSOLE_INFO: Final = "[info     ] " + "request".ljust(30) + " "
+
+
+def _console_value(value: object) -> str:
+    if isinstance(value, str):
+        return repr(value) if _QUOTED.intersection(value) else value
+    return repr(value)
+
+
+def _console_access_line(fields: dict[str, object]) -> str:
+    """The access line as structlog's ConsoleRenderer (no colours) writes it, without its
+    processor chain: a quarter of a millisecond per request in development otherwise."""
+    request_id = current_request_id()
+    if request_id is not None:
+        fields["request_id"] = request_id
+    trace = current_trace()
+    if trace is not None:
+        fields.update(_trace_fields(trace, None))
+    pairs = " ".join(f"{key}={_console_value(fields[key])}" for key in sorted(fields))
+    return _utc_now() + " " + _CONSOLE_INFO + pairs
+
+
 _NANOSECONDS: Final = 1_000_000_000
 _formatted_second: tuple[int, str] = (0, "")  # the last second formatted for `time`, and how
 
@@ -565,6 +592,21 @@ def log_request(
     agent = loggable_user_agent(user_agent)
     stream = _access_stream
     if stream is None:
+        text_stream = _access_text_stream
+        if text_stream is not None:
+            fields: dict[str, object] = {
+                "client": client,
+                "component": "access",
+                "duration_ms": duration_ms,
+                "method": method,
+                "response_bytes": response_bytes,
+                "route": route,
+                "status": status,
+                "user_agent": agent,
+            }
+            text_stream.write(_console_access_line(fields).encode() + b"\n")
+            text_stream.flush()
+            return
         _access_log.info(
             "request",
             method=method,

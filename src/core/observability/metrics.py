@@ -8,7 +8,7 @@
 | `avatar_api_db_pool_connections` | state: `idle`, `in_use` (they add up to the open connections) |
 | `avatar_api_db_pool_max_connections` | |
 | `avatar_api_db_pool_waiting` | requests in line for a connection |
-| `avatar_api_db_pool_refused_total` | requests the line refused (503 `overloaded`: it stood above its target) |
+| `avatar_api_db_pool_refused_total` | when: `on_arrival`, `after_waiting` (503 `overloaded`: the line was standing) |
 | `avatar_api_ready`, `avatar_api_readiness_changes_total` | what readiness last answered; how often it changed |
 | `avatar_api_rate_limited_total` | policy |
 | `avatar_api_rate_limit_store_errors_total` | |
@@ -139,7 +139,8 @@ POOL_WAITING = Gauge(
 )
 POOL_REFUSED = Counter(
     f"{_PREFIX}_db_pool_refused",
-    "Requests refused by the line for a database connection because it stood above its target (503 overloaded)",
+    "Requests refused by the line for a database connection (503 overloaded): on arrival, or after waiting",
+    ["when"],
 )
 READY = Gauge(
     f"{_PREFIX}_ready",

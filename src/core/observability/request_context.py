@@ -15,7 +15,7 @@ costs 60 ms of start-up that a service without tracing does not pay.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from contextvars import ContextVar, Token
 from typing import Final, NamedTuple
 
@@ -42,11 +42,10 @@ _OTLP_PROTOCOL: Final = "http/protobuf"
 _OTLP_PROTOCOLS: Final = ("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL")
 
 _request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
-# Who the request is for, as far as the kernel knows it: the client address at the edge,
-# the caller once the rate-limit step has identified one. The database's waiting line
-# gives each client its own place in turn (`core.data.waiting_line`). None: no request
-# (a background job).
-_client: ContextVar[str | None] = ContextVar("client", default=None)
+# Who the request is for, as the edge tells clients apart: a hash of the credentials sent,
+# else the client address. The database's waiting line gives each client its own place in
+# turn (`core.data.waiting_line`). None: no request (a background job).
+_client: ContextVar[Hashable] = ContextVar("client", default=None)
 
 
 class TraceIds(NamedTuple):
@@ -78,16 +77,16 @@ def unbind_request_id(token: Token[str | None]) -> None:
     _request_id.reset(token)
 
 
-def current_client() -> str | None:
+def current_client() -> Hashable:
     return _client.get()
 
 
-def bind_client(client: str) -> Token[str | None]:
-    """Set for the rest of the request (the edge resets it with the token of its own bind)."""
+def bind_client(client: Hashable) -> Token[Hashable]:
+    """Set for the rest of the request (the edge resets it with the token it got)."""
     return _client.set(client)
 
 
-def unbind_client(token: Token[str | None]) -> None:
+def unbind_client(token: Token[Hashable]) -> None:
     _client.reset(token)
 
 

@@ -187,7 +187,7 @@ async def _start(
         release_timeout=settings.db_command_timeout,
         queue_target=settings.db_queue_target,
         queue_interval=settings.db_queue_interval,
-        on_refused=POOL_REFUSED.inc,
+        on_refused=POOL_REFUSED.labels("after_waiting").inc,
     )
     stack.push_async_callback(database.close, half_grace)
     outbound = OutboundGuard(

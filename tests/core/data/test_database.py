@@ -44,7 +44,8 @@ async def test_a_standing_line_is_refused_as_overloaded_long_before_the_acquire_
         db_pool_min_size=1, db_pool_max_size=1, db_acquire_timeout=5.0, db_queue_target=0.1, db_queue_interval=0.2
     )
     async with running_app(create_app(tight, features=[probe_router], jobs=())) as client:
-        refused_before = sample_value((await client.get("/metrics")).text, "avatar_api_db_pool_refused_total")
+        scrape = (await client.get("/metrics")).text
+        refused_before = sample_value(scrape, "avatar_api_db_pool_refused_total", default=0.0, when="after_waiting")
         holders = []
         for _ in range(2):  # the second waits for the first: served late, the line is above its target from then
             holders.append(asyncio.create_task(client.get("/api/v1/probe/hold", params={"seconds": 0.4})))
@@ -53,7 +54,8 @@ async def test_a_standing_line_is_refused_as_overloaded_long_before_the_acquire_
         late = await asyncio.wait_for(asyncio.gather(*(client.get("/api/v1/probe/select") for _ in range(3))), 10)
         waited = time.monotonic() - started
         held = await asyncio.gather(*holders)
-        refused_after = sample_value((await client.get("/metrics")).text, "avatar_api_db_pool_refused_total")
+        scrape = (await client.get("/metrics")).text
+        refused_after = sample_value(scrape, "avatar_api_db_pool_refused_total", when="after_waiting")
 
     assert [response.status_code for response in held] == [200, 200]
     for response in late:  # they waited the second holder's 0.4 s, beyond the target, after an interval above it
@@ -61,6 +63,44 @@ async def test_a_standing_line_is_refused_as_overloaded_long_before_the_acquire_
         assert response.headers["retry-after"] == "2"
     assert waited < 2.5  # when the second holder gave back its connection, not the 5 s acquire timeout
     assert refused_after - refused_before == 3
+
+
+async def test_a_client_whose_line_stands_full_is_refused_on_arrival_but_its_probes_are_not(settings: Settings) -> None:
+    """Past capacity, a newcomer that would only wait to be refused is refused at the edge,
+    before any work is spent on it; the probes are never refused so."""
+    tight = settings.with_changes(
+        db_pool_min_size=1, db_pool_max_size=1, db_acquire_timeout=5.0, db_queue_target=0.1, db_queue_interval=0.2
+    )
+    answers: list[httpx.Response] = []
+    probes: list[httpx.Response] = []
+    async with running_app(create_app(tight, features=[probe_router], jobs=())) as client:
+        deadline = time.monotonic() + 1.5
+
+        async def keep_asking() -> None:  # a closed loop: 20 requests a second served, 30 clients asking
+            while time.monotonic() < deadline:
+                response = await client.get("/api/v1/probe/hold", params={"seconds": 0.05})
+                answers.append(response)
+                if response.status_code == 503:
+                    await asyncio.sleep(0.02)
+
+        async def probe() -> None:
+            while time.monotonic() < deadline:
+                probes.append(await client.get("/health/live"))
+                await asyncio.sleep(0.05)
+
+        await asyncio.gather(*(keep_asking() for _ in range(30)), probe())
+        scrape = (await client.get("/metrics")).text
+
+    statuses = {response.status_code for response in answers}
+    assert statuses == {200, 503}, statuses
+    for response in answers:
+        if response.status_code == 503:
+            assert_problem(response, 503, code="overloaded")
+            assert response.headers["retry-after"] == "2"
+    assert sample_value(scrape, "avatar_api_db_pool_refused_total", when="on_arrival") > 0
+    assert sample_value(scrape, "avatar_api_db_pool_refused_total", when="after_waiting") > 0
+    assert probes
+    assert {response.status_code for response in probes} == {200}
 
 
 async def test_one_address_flooding_the_line_does_not_queue_another_behind_its_flood(settings: Settings) -> None:

@@ -222,3 +222,29 @@ async def test_turns_are_not_lost_when_every_waiter_left() -> None:
     await asyncio.wait_for(line.take(timeout=1, key="c"), timeout=1)
     await asyncio.wait_for(line.take(timeout=1, key="d"), timeout=1)
     assert line.waiting == 0
+
+
+async def test_a_full_line_that_refused_turns_newcomers_away_on_arrival_until_an_interval_passes() -> None:
+    line = _line()
+    await line.take(timeout=1)
+    served: list[str] = []
+    refused: list[str] = []
+    tasks = await _queue_up(line, ["a", "b", "c", "d"], served, key="busy", refused=refused)
+    await asyncio.sleep(TARGET * 1.5)
+    await _hand_out(line, 1)  # a, late: above the target from now
+    await asyncio.sleep(0.01)
+    await _hand_out(line, 1)  # b, 10 ms after a: the time between two turns is known
+    await asyncio.sleep(INTERVAL)
+    tasks += await _queue_up(line, ["e", "f", "g", "h", "i"], served, key="busy", refused=refused)
+    assert line.admits("busy")  # nothing refused yet: a burst is still taken in
+    await _hand_out(line, 1)  # c and d refused; e served; f-i still waiting
+
+    assert refused == ["c", "d"]
+    assert not line.admits("busy")  # four more would wait beyond the target: refused now
+    assert line.admits("someone else")
+    await asyncio.sleep(INTERVAL * 1.1)
+    assert line.admits("busy")  # an interval without a refusal: taken in again
+
+    await _hand_out(line, 4)
+    await asyncio.gather(*tasks)
+    assert served == ["a", "b", "e", "f", "g", "h", "i"]
