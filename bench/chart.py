@@ -2,10 +2,13 @@
 
     uv run --no-project --with 'matplotlib>=3.9' python bench/chart.py latest.json latest.png
     uv run --no-project --with 'matplotlib>=3.9' python bench/chart.py --scale scale.json scale.png
+    uv run --no-project --with 'matplotlib>=3.9' python bench/chart.py --overload overload.json overload.png
 
 Two panels sharing the endpoints: requests/s (higher is better) and p99 latency (lower is
 better, log scale), one bar colour per server, at 64 connections (or the only level
 measured). Bars are the median over rounds; error bars span the min-max of the rounds.
+
+`--overload` draws bench/overload.py's open loop: goodput and latency against offered load.
 
 `--scale` draws bench/scale.py's stages instead: each request's p50 and p99 against the
 number of rows (log scale), so a line that rises is a cost that grows with data.
@@ -182,12 +185,43 @@ def draw_scale(report: dict[str, Any], output: Path) -> None:
     plt.close(figure)
 
 
+def draw_overload(report: dict[str, Any], output: Path) -> None:
+    levels = report["open_loop"]["levels"]
+    offered = [level["load_share"] * 100 for level in levels]
+    figure, axes = plt.subplots(1, 2, figsize=(11, 4.2))
+    axes[0].plot(offered, [level["goodput_share"] * 100 for level in levels], marker="o", color=COLOURS["ours"])
+    axes[0].plot(offered, [min(100.0, share) for share in offered], linestyle="--", color=COLOURS["limit"])
+    axes[0].set_title("goodput, % of capacity (dashed: ideal)", fontsize=10)
+    for key, label, colour in (("p50_ms", "p50 of successes", COLOURS["ours"]), ("p99_ms", "p99", FALLBACK[0])):
+        axes[1].plot(offered, [level[key] or 0 for level in levels], marker="o", color=colour, label=label)
+    axes[1].plot(
+        offered,
+        [level["slowest_refusal_ms"] or 0 for level in levels],
+        marker="x",
+        color=FALLBACK[1],
+        label="slowest 503",
+    )
+    axes[1].set_yscale("symlog", linthresh=10)
+    axes[1].set_title("latency from when a request was due, ms", fontsize=10)
+    axes[1].legend(fontsize=8)
+    for axis in axes:
+        axis.set_xlabel("offered load, % of measured capacity")
+        axis.set_xticks(offered)
+        axis.grid(axis="y", alpha=0.3)
+    capacity = report["open_loop"]["capacity_rps"]
+    figure.suptitle(f"Open loop, one worker, pool of 10; capacity {capacity:.0f}/s ({report['date']})", fontsize=11)
+    figure.tight_layout(rect=(0, 0, 1, 0.94))
+    figure.savefig(output)
+    plt.close(figure)
+
+
 def main() -> int:
-    if len(sys.argv) == 4 and sys.argv[1] == "--scale":
-        draw_scale(json.loads(Path(sys.argv[2]).read_text()), Path(sys.argv[3]))
+    if len(sys.argv) == 4 and sys.argv[1] in {"--scale", "--overload"}:
+        drawing = draw_scale if sys.argv[1] == "--scale" else draw_overload
+        drawing(json.loads(Path(sys.argv[2]).read_text()), Path(sys.argv[3]))
         return 0
     if len(sys.argv) != 3:
-        sys.exit("usage: chart.py [--scale] RESULTS.json OUTPUT.png")
+        sys.exit("usage: chart.py [--scale | --overload] RESULTS.json OUTPUT.png")
     report = json.loads(Path(sys.argv[1]).read_text())
     if not report.get("results"):
         sys.exit(f"{sys.argv[1]} holds no results")

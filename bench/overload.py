@@ -39,6 +39,7 @@ import asyncio
 import json
 import random
 import statistics
+import subprocess
 import sys
 import time
 from collections import deque
@@ -566,6 +567,15 @@ def main() -> int:
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(report, indent=2) + "\n")
     print_tables(report)
+    chart = subprocess.run(  # noqa: S603
+        [
+            "uv", "run", "--no-project", "--quiet", "--with", "matplotlib>=3.9", "python",
+            str(ROOT / "bench" / "chart.py"), "--overload", str(args.output), str(args.output.with_suffix(".png")),
+        ],
+        check=False,
+    )  # fmt: skip
+    if chart.returncode != 0:
+        print("the chart could not be drawn (matplotlib from PyPI); the tables and JSON are written", file=sys.stderr)
     return 0
 
 
