@@ -26,8 +26,8 @@ the JSON access line of every request), the load and PostgreSQL on core 1, as in
    Recorded per level: goodput (2xx per second), refusals (503 `overloaded` and
    `database_unavailable`), p50/p99 of the successes, the slowest refusal, anything else.
 3. **Fairness**: ten callers (each its own account) send GET /users/me and creates at
-   30% of capacity together, alone and then while an eleventh caller floods at 300%.
-   Recorded: the ten's p50/p99 and errors in both, and the flooder's goodput.
+   30% of capacity together, alone and then while an eleventh caller floods at 100% and
+   at 300% of capacity. Recorded: the ten's p50/p99 and errors, and the flooder's goodput.
 
 Output: tables, `bench/results/overload.json` (or `--output`), and a chart beside it.
 """
@@ -63,9 +63,10 @@ CLOSED_CONNECTIONS = (16, 64, 256)
 OPEN_LEVELS = (0.7, 1.0, 1.5, 4.0)
 FAIR_OTHERS = 10
 FAIR_OTHERS_SHARE = 0.3
-FAIR_FLOOD_SHARE = 3.0
+FAIR_FLOOD_SHARES = (1.0, 3.0)  # a flood the pool cannot serve alone; one that swamps the worker's core
 MAX_CONNECTIONS = 1000
-FLOOD_CONNECTIONS = 900  # with the others' few, still below Granian's 1,024
+FLOOD_CONNECTIONS = 900  # with the others' 100, still below Granian's 1,024
+POLITE_CONNECTIONS = 100
 CLIENT_TIMEOUT = 10.0
 WARM_UP_S = 2.0  # the start of each open-loop window, left out of its figures
 PASSWORD = "overload password 1"
@@ -475,35 +476,37 @@ async def run_open(url: str, ids: list[str], tokens: list[str], pid: int, second
 
 
 async def run_fairness(url: str, tokens: list[str], capacity: float, seconds: float) -> dict[str, object]:
+    """The ten alone, then beside one caller flooding at each of `FAIR_FLOOD_SHARES`."""
     parts = urlsplit(url)
+    host, port = parts.hostname or "127.0.0.1", parts.port or 80
     mix = Mix(parts.netloc, [], tokens)
     others = range(FAIR_OTHERS)
     flooder = FAIR_OTHERS
     loop = asyncio.get_running_loop()
-    outcome: dict[str, object] = {
-        "others": FAIR_OTHERS,
-        "others_rps": round(FAIR_OTHERS_SHARE * capacity, 1),
-        "flood_rps": round(FAIR_FLOOD_SHARE * capacity, 1),
-    }
-    for name, flood in (("alone", False), ("while_one_floods", True)):
+    runs: list[dict[str, object]] = []
+    for flood_share in (0.0, *FAIR_FLOOD_SHARES):
         await asyncio.sleep(2.0)
         # Connections of their own: the flood's queue in its own client must not hold the others'.
-        polite = Generator(parts.hostname or "127.0.0.1", parts.port or 80)
-        flooding = Generator(parts.hostname or "127.0.0.1", parts.port or 80, max_connections=FLOOD_CONNECTIONS)
+        polite = Generator(host, port, max_connections=POLITE_CONNECTIONS)
+        flooding = Generator(host, port, max_connections=FLOOD_CONNECTIONS)
         began = loop.time()
-        runs = [open_loop(polite, FAIR_OTHERS_SHARE * capacity, seconds, mix.authenticated(others))]
-        if flood:
+        loads = [open_loop(polite, FAIR_OTHERS_SHARE * capacity, seconds, mix.authenticated(others))]
+        if flood_share:
             pick = mix.authenticated(range(flooder, flooder + 1))
-            runs.append(open_loop(flooding, FAIR_FLOOD_SHARE * capacity, seconds, pick))
-        await asyncio.gather(*runs)
-        outcome[name] = {
+            loads.append(open_loop(flooding, flood_share * capacity, seconds, pick))
+        await asyncio.gather(*loads)
+        run: dict[str, object] = {
+            "flood_share": flood_share,
+            "flood_rps": round(flood_share * capacity, 1),
             "others": figures(_window(polite.results, began, seconds), seconds - WARM_UP_S),
-            **({"flooder": figures(_window(flooding.results, began, seconds), seconds - WARM_UP_S)} if flood else {}),
         }
+        if flood_share:
+            run["flooder"] = figures(_window(flooding.results, began, seconds), seconds - WARM_UP_S)
         polite.close()
         flooding.close()
-        print(json.dumps({name: outcome[name]}), file=sys.stderr)
-    return outcome
+        runs.append(run)
+        print(json.dumps(run), file=sys.stderr)
+    return {"others": FAIR_OTHERS, "others_rps": round(FAIR_OTHERS_SHARE * capacity, 1), "runs": runs}
 
 
 def _row(values: Sequence[object], widths: Sequence[int]) -> str:
@@ -527,17 +530,14 @@ def print_tables(report: dict[str, Any]) -> None:
         values = (f"{level['load_share']:.0%}", *(level[key] for key in keys), level["slowest_refusal_ms"])
         print(_row((*values, level["others"]), widths))
     fair = report["fairness"]
-    print(f"\nfairness: {fair['others']} callers at {fair['others_rps']}/s, one flooding at {fair['flood_rps']}/s")
-    for name in ("alone", "while_one_floods"):
-        others = fair[name]["others"]
-        print(
-            f"  the others, {name:17}: p50 {others['p50_ms']} ms, p99 {others['p99_ms']} ms,"
-            f" 503s {others['refused']}, no answer {others['others']}"
-        )
-    flooder = fair["while_one_floods"]["flooder"]
-    print(
-        f"  the flooder: goodput {flooder['goodput_rps']}/s, 503s {flooder['refused']}, p99 ok {flooder['p99_ms']} ms"
-    )
+    print(f"\nfairness: {fair['others']} callers at {fair['others_rps']}/s together, beside one flooding")
+    for run in fair["runs"]:
+        others = run["others"]
+        line = f"  flood {run['flood_rps']:>7}/s: the others p50 {others['p50_ms']} ms, p99 {others['p99_ms']} ms,"
+        line += f" 503s {others['refused']}, no answer {others['others']}"
+        if "flooder" in run:
+            line += f"; the flooder's goodput {run['flooder']['goodput_rps']}/s, 503s {run['flooder']['refused']}"
+        print(line)
 
 
 def main() -> int:
