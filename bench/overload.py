@@ -2,6 +2,7 @@
 
     uv run python bench/overload.py            # the full run (about 9 minutes)
     uv run python bench/overload.py --quick    # shorter windows, for a look
+    uv run python bench/overload.py --baseline 91e803d --output /tmp/before.json   # another commit's code
 
 Our service as shipped (`api serve`, production, one worker pinned to core 0, a pool of 10,
 the JSON access line of every request), the load and PostgreSQL on core 1, as in
@@ -57,6 +58,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.run import ENDPOINTS, RESULTS, free_port, process_stat, session, start, wrk  # noqa: E402
+from bench.variants import baseline_checkout, baseline_spec  # noqa: E402
 
 CLOSED_ENDPOINTS = ("by_id", "list", "create", "me")
 CLOSED_CONNECTIONS = (16, 64, 256)
@@ -544,11 +546,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="5 s closed-loop runs, 8 s open-loop windows")
     parser.add_argument("--output", type=Path, default=RESULTS / "overload.json", help="the chart goes beside it")
+    parser.add_argument("--baseline", metavar="COMMIT", help="serve that commit's code instead (a before/after)")
     args = parser.parse_args()
     closed_seconds = 5 if args.quick else 10
     open_seconds = 8.0 if args.quick else 17.0
-    with session("avatar-overload-") as bench:
+    with session("avatar-overload-") as bench, baseline_checkout(args.baseline, bench.work) as checkout:
         spec = bench.specs["ours"]
+        if checkout is not None:
+            spec = baseline_spec(f"ours at {args.baseline}", spec, checkout)
         log = bench.work / "overload.log"
         with start(spec, free_port(), log) as running:
             load_env = bench.fresh_load_env()
@@ -560,6 +565,7 @@ def main() -> int:
     report: dict[str, Any] = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "method": {"closed_seconds": closed_seconds, "open_seconds": open_seconds, "warm_up_s": WARM_UP_S},
+        "served": args.baseline or "this checkout",
         "closed_loop": closed,
         "open_loop": opened,
         "fairness": fairness,
