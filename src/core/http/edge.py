@@ -23,6 +23,9 @@ produced by exception handlers. For each HTTP request it:
   answered again as `application/problem+json`, with the same status;
 - answers HEAD on every GET route: the request goes in as a GET and its answer comes out
   with the same status and headers and no body (RFC 9110 section 9.3.2);
+- refuses a request at once, before Litestar sees it, when its client's line for a
+  database connection is standing full (`admits`: `Database.admits`; 503 `overloaded`,
+  route `(overloaded)` in the metrics and the access line), except on the probes;
 - counts a request that matched no route (404, 405) against its address's rate limit
   (`unmatched`: `RateLimits.unmatched_check`) and answers 429 instead when it is over, so
   scanning for paths and methods is throttled like any request;
@@ -55,7 +58,7 @@ from src.core.errors import DomainError, ServiceUnavailable, TooManyRequests
 from src.core.http.client_address import ClientAddressResolver
 from src.core.http.problems import PROBLEM_MEDIA_TYPE, fallback_problem, problem_body
 from src.core.observability.logging import log_request
-from src.core.observability.metrics import POOL_REFUSED, RequestMetrics
+from src.core.observability.metrics import OVERLOADED, POOL_REFUSED, RequestMetrics
 from src.core.observability.request_context import (
     REQUEST_ID_HEADER,
     bind_client,
@@ -236,6 +239,7 @@ class EdgeMiddleware:
                 await self.app(scope, receive, exchange.send)
             else:  # its line is full and refusing: refused now, before any work is spent on it
                 self._shed.inc()
+                scope["path_template"] = OVERLOADED
                 await exchange.answer(overloaded())
         except Exception:
             # Litestar answers every exception itself; reaching here means the response failed.
@@ -266,9 +270,10 @@ class EdgeMiddleware:
 
 
 class _Exchange:
-    """One request's way out: the edge's headers on the response, and the three cases in
-    which the edge answers instead of the app (see the module docstring): a 429 for a scan
-    of unknown routes, an error that is not problem details, and HEAD's empty body."""
+    """One request's way out: the edge's headers on the response, and the cases in which
+    the edge answers instead of the app (see the module docstring): a 503 for a client
+    whose line is full, a 429 for a scan of unknown routes, an error that is not problem
+    details, and HEAD's empty body."""
 
     __slots__ = (
         "_csp",

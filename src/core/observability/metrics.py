@@ -2,7 +2,7 @@
 
 | metric | labels |
 |---|---|
-| `avatar_api_requests_total` | method (unknown ones: `other`), path (route template or `(unmatched)`), status_code |
+| `avatar_api_requests_total` | method (or `other`), path (route template, `(unmatched)`, `(overloaded)`), status_code |
 | `avatar_api_request_duration_seconds` (histogram) | method, path |
 | `avatar_api_requests_in_progress` | |
 | `avatar_api_db_pool_connections` | state: `idle`, `in_use` (they add up to the open connections) |
@@ -70,6 +70,7 @@ __all__ = (
     "METRICS_PATH",
     "MULTIPROCESS_DIR_VARIABLE",
     "OUTBOX_LAG",
+    "OVERLOADED",
     "POOL_CONNECTIONS",
     "POOL_MAX_CONNECTIONS",
     "POOL_REFUSED",
@@ -96,6 +97,8 @@ log = get_logger(component="metrics")
 METRICS_PATH: Final = "/metrics"
 MULTIPROCESS_DIR_VARIABLE: Final = "PROMETHEUS_MULTIPROC_DIR"
 UNMATCHED: Final = "(unmatched)"
+# The route of a request the edge refused on arrival, before routing (the line was full).
+OVERLOADED: Final = "(overloaded)"
 # The methods the API answers; anything else a client sends is counted as `other`.
 KNOWN_METHODS: Final = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 OTHER_METHOD: Final = "other"

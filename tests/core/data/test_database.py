@@ -97,7 +97,11 @@ async def test_a_client_whose_line_stands_full_is_refused_on_arrival_but_its_pro
         if response.status_code == 503:
             assert_problem(response, 503, code="overloaded")
             assert response.headers["retry-after"] == "2"
-    assert sample_value(scrape, "avatar_api_db_pool_refused_total", when="on_arrival") > 0
+    refused_on_arrival = sample_value(scrape, "avatar_api_db_pool_refused_total", when="on_arrival")
+    assert refused_on_arrival > 0
+    # Counted under a route of their own: they were refused before routing.
+    counted = sample_value(scrape, "avatar_api_requests_total", path="(overloaded)", status_code="503")
+    assert counted == refused_on_arrival
     assert sample_value(scrape, "avatar_api_db_pool_refused_total", when="after_waiting") > 0
     assert probes
     assert {response.status_code for response in probes} == {200}
