@@ -141,8 +141,9 @@ class WaitingLine:
         any work is spent on it. Always, unless the client's line refused within an
         interval and is already as long as its turns serve within the target: then a
         newcomer would only wait to be refused, and is better refused now, at a fraction of
-        the cost (an overload spends the worker on refusals otherwise). Each such refusal
-        keeps the client in that state for another interval."""
+        the cost (an overload spends the worker on refusals otherwise). Such a refusal while
+        the client's served waiters still wait beyond the target keeps it in that state for
+        another interval."""
         flow = self._flows.get(key)
         if flow is None or not flow.shed_until:
             return True
@@ -152,7 +153,11 @@ class WaitingLine:
             return True
         if len(flow.waiting) * flow.gap <= self._target:
             return True
-        flow.shed_until = now + self._interval
+        if flow.above_since:
+            # Still standing: its served waiters wait beyond the target. A line that is long
+            # but served within it (clients that come straight back after a 503, ignoring
+            # Retry-After) lets the state end an interval after the last refusal instead.
+            flow.shed_until = now + self._interval
         return False
 
     def give_back(self) -> None:
