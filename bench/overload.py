@@ -547,9 +547,11 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="5 s closed-loop runs, 8 s open-loop windows")
     parser.add_argument("--output", type=Path, default=RESULTS / "overload.json", help="the chart goes beside it")
     parser.add_argument("--baseline", metavar="COMMIT", help="serve that commit's code instead (a before/after)")
+    parser.add_argument("--closed-seconds", type=int, help="each wrk run (default 10; --quick 5)")
+    parser.add_argument("--open-seconds", type=float, help="each open-loop window (default 17; --quick 8)")
     args = parser.parse_args()
-    closed_seconds = 5 if args.quick else 10
-    open_seconds = 8.0 if args.quick else 17.0
+    closed_seconds = args.closed_seconds or (5 if args.quick else 10)
+    open_seconds = args.open_seconds or (8.0 if args.quick else 17.0)
     with session("avatar-overload-") as bench, baseline_checkout(args.baseline, bench.work) as checkout:
         spec = bench.specs["ours"]
         if checkout is not None:
