@@ -329,7 +329,7 @@ def main() -> int:
         "--output",
         type=Path,
         default=RESULTS / "soak.json",
-        help="where the report goes (CI's short run writes elsewhere: the committed one is the 10-minute run)",
+        help="where the report goes (CI's short run writes elsewhere: the committed one is a run at 70%)",
     )
     args = parser.parse_args()
     os.sched_setaffinity(0, {int(LOAD_CORE)})
