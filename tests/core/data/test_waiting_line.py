@@ -91,17 +91,23 @@ async def test_a_line_that_stood_above_its_target_for_an_interval_refuses_those_
     assert line.waiting == 0
 
 
-async def test_a_line_served_within_its_target_again_stops_refusing() -> None:
-    line = _line()
+async def _refuse_b_then_serve_c(line: WaitingLine, served: list[str], refused: list[str]) -> list[asyncio.Task[None]]:
+    """a served late, the line above its target for an interval: b refused, c (fresh) served."""
     await line.take(timeout=1)
-    served: list[str] = []
-    refused: list[str] = []
     tasks = await _queue_up(line, ["a", "b"], served, refused=refused)
     await asyncio.sleep(TARGET * 1.5)
     await _hand_out(line, 1)
     await asyncio.sleep(INTERVAL)
     tasks += await _queue_up(line, ["c"], served, refused=refused)
-    await _hand_out(line, 1)  # b refused, c (fresh) served: within the target, refusing ends
+    await _hand_out(line, 1)
+    return tasks
+
+
+async def test_a_line_served_within_its_target_again_stops_refusing() -> None:
+    line = _line()
+    served: list[str] = []
+    refused: list[str] = []
+    tasks = await _refuse_b_then_serve_c(line, served, refused)  # c within the target: refusing ends
     await asyncio.sleep(INTERVAL * 1.5)  # long after the last refusal
     tasks += await _queue_up(line, ["d"], served, refused=refused)
     await asyncio.sleep(TARGET * 1.5)
@@ -115,15 +121,9 @@ async def test_a_line_served_within_its_target_again_stops_refusing() -> None:
 
 async def test_a_line_that_stands_again_soon_after_a_refusal_is_refused_at_once() -> None:
     line = _line()
-    await line.take(timeout=1)
     served: list[str] = []
     refused: list[str] = []
-    tasks = await _queue_up(line, ["a", "b"], served, refused=refused)
-    await asyncio.sleep(TARGET * 1.5)
-    await _hand_out(line, 1)
-    await asyncio.sleep(INTERVAL)
-    tasks += await _queue_up(line, ["c"], served, refused=refused)
-    await _hand_out(line, 1)  # b refused, c served
+    tasks = await _refuse_b_then_serve_c(line, served, refused)
     tasks += await _queue_up(line, ["d", "e"], served, refused=refused)
     await asyncio.sleep(TARGET * 1.5)  # within an interval of the refusal, above the target again
 
