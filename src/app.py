@@ -196,8 +196,9 @@ def create_app(
         unmatched=rate_limits.unmatched_check if rate_limits else None,
         tracing=tracing,
         admits=_admits,
-        never_shed=("/health/", METRICS_PATH),
+        never_shed=("/health/", METRICS_PATH, "/docs"),
         retry_after=settings.retry_after_seconds,
+        ipv6_prefix=settings.rate_limit_ipv6_prefix,
     )
     return app
 

@@ -273,7 +273,7 @@ def _check_rules(settings: Settings) -> None:
     if settings.db_pool_min_size > settings.db_pool_max_size:
         raise SettingsError("DB_POOL_MIN_SIZE must not be greater than DB_POOL_MAX_SIZE")
     if settings.db_queue_target >= settings.db_acquire_timeout:
-        # With the interval added too, a standing line times out before it is refused.
+        # A line standing at a target that long would time out before it could be refused.
         raise SettingsError("DB_QUEUE_TARGET must be shorter than DB_ACQUIRE_TIMEOUT")
     if settings.metrics_port is not None and settings.metrics_port == settings.port:
         raise SettingsError("METRICS_PORT must differ from PORT (unset METRICS_PORT to serve /metrics on PORT)")

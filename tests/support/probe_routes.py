@@ -19,6 +19,7 @@ from litestar.params import FromQuery, JSONBody, URLEncodedBody
 from src.core.data.database import Connection
 from src.core.errors import Conflict, NotFound
 from src.core.observability.logging import get_logger
+from src.core.observability.request_context import current_client
 
 __all__ = ("PROBE_TABLE", "probe_router")
 
@@ -51,6 +52,17 @@ class Outcome(msgspec.Struct):
 async def hold_connection(connection: NamedDependency[Connection], seconds: FromQuery[float] = 1.0) -> Outcome:
     await asyncio.sleep(seconds)
     return Outcome(value=await connection.fetchval("SELECT 1"))
+
+
+class Client(msgspec.Struct):
+    key: str
+
+
+@get("/client")
+async def line_client(connection: NamedDependency[Connection]) -> Client:
+    """Whom the database's line served this request as (it took a connection to be sure)."""
+    await connection.fetchval("SELECT 1")
+    return Client(key=str(current_client()))
 
 
 @get("/boom")
@@ -127,6 +139,7 @@ probe_router = Router(
     path="/probe",
     route_handlers=[
         hold_connection,
+        line_client,
         boom,
         missing,
         conflict,

@@ -192,8 +192,9 @@ class WaitingLine:
         if len(recent) >= _REMEMBERED:  # bounded: drop what is older than an interval
             for old in [k for k, at in recent.items() if now - at >= self._interval]:
                 del recent[old]
-            if len(recent) >= _REMEMBERED:
-                recent.clear()
+            while len(recent) >= _REMEMBERED:  # still full: the oldest go first
+                del recent[next(iter(recent))]
+        recent.pop(key, None)
         recent[key] = flow.refused_at
 
     def _next_of(self, flow: _Flow, now: float) -> asyncio.Future[None] | None:

@@ -55,7 +55,7 @@ from uuid_utils import uuid7
 
 from src.core.data.database import overloaded
 from src.core.errors import DomainError, ServiceUnavailable, TooManyRequests
-from src.core.http.client_address import ClientAddressResolver
+from src.core.http.client_address import ClientAddressResolver, address_group
 from src.core.http.problems import PROBLEM_MEDIA_TYPE, fallback_problem, problem_body
 from src.core.observability.logging import log_request
 from src.core.observability.metrics import OVERLOADED, POOL_REFUSED, RequestMetrics
@@ -70,13 +70,22 @@ from src.core.observability.request_context import (
 if TYPE_CHECKING:
     from src.core.observability.tracing import Tracing
 
-__all__ = ("DOCS_CSP", "EdgeMiddleware", "Header", "security_headers", "set_response_headers")
+__all__ = (
+    "DOCS_CSP",
+    "EdgeMiddleware",
+    "Header",
+    "address_key",
+    "remember_caller",
+    "security_headers",
+    "set_response_headers",
+)
 
 type Header = tuple[bytes, bytes]
 
 _REQUEST_ID_HEADER_BYTES: Final = REQUEST_ID_HEADER.encode()
 _USER_AGENT_HEADER: Final = b"user-agent"
 _AUTHORIZATION_HEADER: Final = b"authorization"
+_PROBES: Final = "probes"
 # Printable, header- and log-safe, bounded: anything else is replaced, not trusted.
 _SANE_REQUEST_ID: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}")
 # nginx's convention for "the client went away before a response was sent".
@@ -131,11 +140,49 @@ def _read_headers(scope: Scope) -> tuple[bytes | None, bytes | None, bytes | Non
     return request_id, user_agent, authorization
 
 
-def _client_key(authorization: bytes | None, address: str) -> Hashable:
-    """Who the database's line serves in turn: the credentials sent (a hash: the line keeps no
-    secret), else the address. Unverified on purpose: a forged token is refused by the auth
-    step before it reaches the line, so it can only ever name a line of its own."""
-    return hash(authorization) if authorization is not None else address
+def address_key(address: str, ipv6_prefix: int) -> str:
+    """The key of an anonymous client: its address, IPv6 by network (a host holds a whole
+    /64), as the rate limits count it (`RateLimits` uses this too)."""
+    return "address:" + address_group(address, ipv6_prefix)
+
+
+class _Callers:
+    """Which verified caller sent a credential before (a hash of the `Authorization`
+    header -> the caller's key), for the admission check, which runs before the token is
+    verified. A credential not seen verified counts as its address: a forged or random
+    header buys no line of its own. Bounded: the oldest are forgotten first."""
+
+    __slots__ = ("_known",)
+
+    def __init__(self) -> None:
+        self._known: dict[int, str] = {}
+
+    def get(self, credential: int | None, default: str) -> str:
+        if credential is None:
+            return default
+        return self._known.get(credential, default)
+
+    def remember(self, credential: int, caller: str) -> None:
+        known = self._known
+        if known.get(credential) == caller:
+            return
+        known.pop(credential, None)
+        if len(known) >= _CALLERS_REMEMBERED:
+            del known[next(iter(known))]
+        known[credential] = caller
+
+
+_CALLERS_REMEMBERED: Final = 4096
+_CREDENTIAL_STATE: Final = "credential_hash"
+_callers: Final = _Callers()
+
+
+def remember_caller(scope: Scope, caller: str) -> None:
+    """The request's credential was verified as `caller`: the next requests with the same
+    credential are admitted (or turned away) as that caller."""
+    credential: int | None = scope["state"].get(_CREDENTIAL_STATE)
+    if credential is not None:
+        _callers.remember(credential, caller)
 
 
 def security_headers(hsts_max_age: int) -> tuple[Header, ...]:
@@ -175,6 +222,7 @@ class EdgeMiddleware:
         "_addresses",
         "_admits",
         "_headers",
+        "_ipv6_prefix",
         "_metrics",
         "_never_shed",
         "_retry_after",
@@ -196,11 +244,15 @@ class EdgeMiddleware:
         admits: AdmissionCheck | None = None,
         never_shed: tuple[str, ...] = (),
         retry_after: int = 2,
+        ipv6_prefix: int = 64,
     ) -> None:
         """`admits` is asked, per request, whether its client's line in front of the
         database takes it (`Database.admits`); a request it turns away is answered 503
-        `overloaded` here, unless its path starts with one of `never_shed` (the probes)."""
+        `overloaded` here, unless its path starts with one of `never_shed` (the probes, the
+        docs) or it is a CORS preflight. Clients are told apart as the rate limits count
+        them (`address_key`, `remember_caller`)."""
         self.app = app
+        self._ipv6_prefix = ipv6_prefix
         self._admits = admits
         self._never_shed = never_shed
         self._retry_after = str(retry_after).encode()
@@ -224,7 +276,14 @@ class EdgeMiddleware:
         request_id_token = bind_request_id(request_id)
         client = self._addresses.resolve(scope)
         scope["state"]["client_address"] = client
-        client_key = _client_key(authorization, client)
+        anonymous = address_key(client, self._ipv6_prefix)
+        credential = hash(authorization) if authorization is not None else None
+        scope["state"][_CREDENTIAL_STATE] = credential
+        path: str = scope["path"]
+        never_shed = path.startswith(self._never_shed) or scope["method"] == "OPTIONS"
+        # Probes wait in a line of their own: an address that also carries traffic (a load
+        # balancer's) must not hold the readiness check behind its own flood.
+        client_key = _PROBES if never_shed else _callers.get(credential, anonymous)
         client_token = bind_client(client_key)
         method: str = scope["method"]
         tracing = self._tracing
@@ -235,7 +294,7 @@ class EdgeMiddleware:
         exchange = _Exchange(self, scope, send, request_id, head=method == "HEAD")
         try:
             admits = self._admits
-            if admits is None or admits(scope, client_key) or scope["path"].startswith(self._never_shed):
+            if never_shed or admits is None or admits(scope, client_key):
                 await self.app(scope, receive, exchange.send)
             else:  # its line is full and refusing: refused now, before any work is spent on it
                 self._shed.inc()

@@ -44,10 +44,10 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.types import Scope
 
 from src.core.errors import TooManyRequests
-from src.core.http.client_address import address_group
-from src.core.http.edge import Header, set_response_headers
+from src.core.http.edge import Header, address_key, remember_caller, set_response_headers
 from src.core.observability.logging import get_logger
 from src.core.observability.metrics import RATE_LIMITED
+from src.core.observability.request_context import bind_client
 from src.core.runtime.rate_counters import RateCounter, RatePolicy
 
 __all__ = ("DEFAULT_POLICY", "SKIP_OPT_KEY", "RateLimits", "UnmatchedVerdict", "reset_seconds")
@@ -119,7 +119,9 @@ class _PolicyCheck:
         counter = self._counter_for(request.app)
         if counter is None:  # before start-up has finished: nothing to count with
             return
-        headers, refusal = await self._policy.count(counter, self._key_of(request))
+        key = self._key_of(request)
+        bind_client(key)  # the database's line serves this client in turn (the edge unbinds it)
+        headers, refusal = await self._policy.count(counter, key)
         set_response_headers(request.scope, _HEADER_SOURCE, headers)
         if refusal is not None:
             raise refusal
@@ -165,7 +167,12 @@ class RateLimits:
             return self._address_key(request.scope)
 
         def by_caller(request: Request[Any, Any, Any]) -> str:
-            return user_of(request) or self._address_key(request.scope)
+            caller = user_of(request)
+            if caller is None:
+                return self._address_key(request.scope)
+            # Verified: the database's line serves this caller in turn from here on.
+            remember_caller(request.scope, caller)
+            return caller
 
         self._by_address: KeyOf = by_address
         self._by_caller: KeyOf = by_caller
@@ -176,7 +183,7 @@ class RateLimits:
         if address is None:
             client = scope.get("client")
             address = client[0] if client else "unknown"
-        return "address:" + address_group(address, self._ipv6_prefix)
+        return address_key(address, self._ipv6_prefix)
 
     def step_for(self, handler: HTTPRouteHandler) -> _PolicyCheck | None:
         if handler.opt.get(SKIP_OPT_KEY):

@@ -9,10 +9,12 @@ from typing import Any, cast
 import asyncpg
 import httpx
 
-from src.app import create_app
+from src.app import FEATURES, create_app
 from src.core.data.database import Database, redact_dsn
+from src.core.ids import new_id
 from src.core.settings import Settings
-from tests.support.http import BASE_URL, running_app
+from tests.support.accounts import new_account
+from tests.support.http import BASE_URL, CLIENT_ADDRESS, running_app
 from tests.support.logs import LogSink
 from tests.support.metrics import sample_value
 from tests.support.probe_routes import PROBE_TABLE, probe_router
@@ -105,6 +107,26 @@ async def test_a_client_whose_line_stands_full_is_refused_on_arrival_but_its_pro
     assert sample_value(scrape, "avatar_api_db_pool_refused_total", when="after_waiting") > 0
     assert probes
     assert {response.status_code for response in probes} == {200}
+
+
+async def test_the_line_serves_verified_callers_and_counts_any_other_header_as_its_address(
+    settings: Settings,
+) -> None:
+    """A made-up Authorization header buys no place of its own in the line (nor past the
+    admission check): only a verified token names a caller; anything else is its address."""
+    async with running_app(create_app(settings, features=[*FEATURES, probe_router], jobs=())) as client:
+        account = await new_account(client)
+        anonymous = await client.get("/api/v1/probe/client")
+        forged = [
+            await client.get("/api/v1/probe/client", headers={"Authorization": f"Bearer {new_id().hex}"})
+            for _ in range(3)
+        ]
+        verified = await client.get("/api/v1/probe/client", headers=account.headers)
+        again = await client.get("/api/v1/probe/client", headers=account.headers)
+
+    assert anonymous.json() == {"key": f"address:{CLIENT_ADDRESS}"}
+    assert [response.json() for response in forged] == [{"key": f"address:{CLIENT_ADDRESS}"}] * 3
+    assert verified.json() == again.json() == {"key": f"user:{account.id}"}
 
 
 async def test_one_address_flooding_the_line_does_not_queue_another_behind_its_flood(settings: Settings) -> None:
