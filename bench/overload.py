@@ -57,8 +57,9 @@ import uvloop
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.run import ENDPOINTS, RESULTS, free_port, process_stat, session, start, wrk  # noqa: E402
+from bench.run import ENDPOINTS, RESULTS, free_port, percentile, process_stat, session, start, wrk  # noqa: E402
 from bench.variants import baseline_checkout, baseline_spec  # noqa: E402
+from tests.support.metrics import sample_value  # noqa: E402
 
 CLOSED_ENDPOINTS = ("by_id", "list", "create", "me")
 CLOSED_CONNECTIONS = (16, 64, 256)
@@ -335,11 +336,8 @@ class Mix:
 # --- figures -------------------------------------------------------------------------------
 
 
-def _percentile(values: Sequence[float], share: float) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    return round(ordered[min(len(ordered) - 1, int(share * len(ordered)))] * 1000, 1)
+def _percentile_ms(values: Sequence[float], share: float) -> float | None:
+    return round(percentile(values, share) * 1000, 1) if values else None
 
 
 def figures(results: Sequence[Result], seconds: float) -> dict[str, object]:
@@ -353,8 +351,8 @@ def figures(results: Sequence[Result], seconds: float) -> dict[str, object]:
         "refused_share": round(len(refused) / max(1, len(results)), 4),
         "others": sum(1 for r in results if not (200 <= r.status < 300 or r.status == 503)),
         "other_statuses": other,  # 0: no answer within the client's 10 s from when it was due
-        "p50_ms": _percentile(ok, 0.5),
-        "p99_ms": _percentile(ok, 0.99),
+        "p50_ms": _percentile_ms(ok, 0.5),
+        "p99_ms": _percentile_ms(ok, 0.99),
         "slowest_ok_ms": round(max(ok) * 1000, 1) if ok else None,
         "slowest_refusal_ms": round(max(refused) * 1000, 1) if refused else None,
     }
@@ -379,15 +377,12 @@ def access_lines(log: Path, offset: int) -> tuple[list[dict[str, object]], int]:
 
 async def refusals(url: str) -> dict[str, int]:
     """The service's own count of the line's refusals, by when (its /metrics)."""
-    counts = {"on_arrival": 0, "after_waiting": 0}
     async with httpx.AsyncClient(base_url=url, timeout=10) as client:
         scrape = (await client.get("/metrics")).text
-    for line in scrape.splitlines():
-        if line.startswith("avatar_api_db_pool_refused_total{"):
-            labels, _, value = line.rpartition(" ")
-            when = labels.split('when="', 1)[1].split('"', 1)[0]
-            counts[when] = int(float(value))
-    return counts
+    return {
+        when: int(sample_value(scrape, "avatar_api_db_pool_refused_total", default=0.0, when=when))
+        for when in ("on_arrival", "after_waiting")
+    }
 
 
 async def sign_up(url: str, count: int) -> list[str]:

@@ -27,7 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -433,6 +433,12 @@ def fresh_token(token: str, key_file: Path) -> str:
     claims = jwt.decode(token, options={"verify_signature": False})
     tokens = TokenService(SigningKeys(key_file.read_bytes()), Settings(access_token_ttl_seconds=3600))
     return tokens.issue(user_id=UUID(claims["sub"]), session_id=UUID(claims["sid"]))
+
+
+def percentile(values: Sequence[float], share: float) -> float:
+    """The nearest-rank value at `share` (0.99: p99) of `values`; 0.0 when there are none."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))] if ordered else 0.0
 
 
 def median_range(values: list[float]) -> tuple[float, float, float]:

@@ -67,6 +67,7 @@ from bench.run import (  # noqa: E402
     database,
     free_port,
     ours_for_scripts,
+    percentile,
     prepare_database,
     start,
     wrk,
@@ -124,11 +125,6 @@ WITH made AS (
 INSERT INTO refresh_tokens (token_hash, session_id, expires_at)
 SELECT sha256(convert_to(id::text, 'UTF8')), id, now() + interval '30 days' FROM made
 """
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))] if ordered else 0.0
 
 
 def latency_figures(durations_ms: list[float], wall_s: float) -> dict[str, float]:

@@ -44,6 +44,7 @@ from bench.run import (  # noqa: E402
     database,
     free_port,
     ours_for_scripts,
+    percentile,
     prepare_database,
     process_stat,
     start,
@@ -120,11 +121,6 @@ def core_busy() -> dict[str, tuple[int, int]]:
             idle = values[3] + values[4]  # idle + iowait
             cores[name] = (sum(values) - idle, sum(values))
     return cores
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
 async def measure(url: str, dsn: str, receiver: Receiver, samples: int, events: int) -> dict[str, object]:
