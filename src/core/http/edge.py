@@ -71,6 +71,7 @@ if TYPE_CHECKING:
     from src.core.observability.tracing import Tracing
 
 __all__ = (
+    "ADDRESS_KEY_STATE",
     "DOCS_CSP",
     "EdgeMiddleware",
     "Header",
@@ -174,6 +175,8 @@ class _Callers:
 
 _CALLERS_REMEMBERED: Final = 4096
 _CREDENTIAL_STATE: Final = "credential_hash"
+# The request's client as an anonymous one (`address_key`), made once here for the rate limits too.
+ADDRESS_KEY_STATE: Final = "address_key"
 _callers: Final = _Callers()
 
 
@@ -276,7 +279,7 @@ class EdgeMiddleware:
         request_id_token = bind_request_id(request_id)
         client = self._addresses.resolve(scope)
         scope["state"]["client_address"] = client
-        anonymous = address_key(client, self._ipv6_prefix)
+        anonymous = scope["state"][ADDRESS_KEY_STATE] = address_key(client, self._ipv6_prefix)
         credential = hash(authorization) if authorization is not None else None
         scope["state"][_CREDENTIAL_STATE] = credential
         path: str = scope["path"]

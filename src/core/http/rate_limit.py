@@ -44,7 +44,7 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.types import Scope
 
 from src.core.errors import TooManyRequests
-from src.core.http.edge import Header, address_key, remember_caller, set_response_headers
+from src.core.http.edge import ADDRESS_KEY_STATE, Header, address_key, remember_caller, set_response_headers
 from src.core.observability.logging import get_logger
 from src.core.observability.metrics import RATE_LIMITED
 from src.core.observability.request_context import bind_client
@@ -178,7 +178,11 @@ class RateLimits:
         self._by_caller: KeyOf = by_caller
 
     def _address_key(self, scope: Scope) -> str:
-        """The client address the edge resolved (proxy-aware), else the TCP peer; IPv6 by prefix."""
+        """The client address the edge resolved (proxy-aware), else the TCP peer; IPv6 by prefix.
+        The edge has already made the key (`ADDRESS_KEY_STATE`, with the same prefix)."""
+        made: str | None = scope["state"].get(ADDRESS_KEY_STATE)
+        if made is not None:
+            return made
         address = scope["state"].get("client_address")
         if address is None:
             client = scope.get("client")
