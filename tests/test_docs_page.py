@@ -4,27 +4,22 @@ and the page's Content-Security-Policy lets it run without a single violation.""
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 import tempfile
 from pathlib import Path
 
-import pytest
-
 from tests.support.server import clean_environment, serve
+from tests.support.tools import required_tool
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
-
-@pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium (.ci/run installs it)")
 def test_docs_render_offline_in_headless_chromium(database_url: str, tmp_path: Path) -> None:
-    assert CHROMIUM is not None
+    chromium = required_tool("chromium", "chromium-browser", install="Debian: apt-get install chromium; .ci/run does")
     with serve(clean_environment(DATABASE_URL=database_url, DATA_DIR=str(tmp_path))) as served:
         served.wait_for_event("startup_complete")
         with tempfile.TemporaryDirectory(prefix="avatar-api-chromium-") as profile:
             browser = subprocess.run(  # noqa: S603 - a local browser on our own page
                 [
-                    CHROMIUM,
+                    chromium,
                     "--headless",
                     "--no-sandbox",
                     "--disable-gpu",
