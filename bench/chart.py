@@ -186,24 +186,30 @@ def draw_scale(report: dict[str, Any], output: Path) -> None:
 
 
 def draw_overload(report: dict[str, Any], output: Path) -> None:
-    levels = report["open_loop"]["levels"]
-    offered = [level["load_share"] * 100 for level in levels]
-    figure, axes = plt.subplots(1, 2, figsize=(11, 4.2))
-    axes[0].plot(offered, [level["goodput_share"] * 100 for level in levels], marker="o", color=COLOURS["ours"])
-    axes[0].plot(offered, [min(100.0, share) for share in offered], linestyle="--", color=COLOURS["limit"])
-    axes[0].set_title("goodput, % of capacity (dashed: ideal)", fontsize=10)
-    for key, label, colour in (("p50_ms", "p50 of successes", COLOURS["ours"]), ("p99_ms", "p99", FALLBACK[0])):
-        axes[1].plot(offered, [level[key] or 0 for level in levels], marker="o", color=colour, label=label)
-    axes[1].plot(
-        offered,
-        [level["slowest_refusal_ms"] or 0 for level in levels],
-        marker="x",
-        color=FALLBACK[1],
-        label="slowest 503",
+    fronted = report.get("behind_proxy") or {}  # none in results from before the HAProxy part
+    candidates = (
+        ("the service alone", report["open_loop"].get("levels"), COLOURS["ours"], "-"),
+        ("behind HAProxy", fronted.get("levels"), FALLBACK[0], "--"),
     )
+    series = [(name, levels, colour, style) for name, levels, colour, style in candidates if levels]
+    figure, axes = plt.subplots(1, 2, figsize=(11, 4.2))
+    offered = [level["load_share"] * 100 for level in series[0][1]]
+    axes[0].plot(offered, [min(100.0, share) for share in offered], linestyle=":", color=COLOURS["limit"])
+    for name, levels, colour, style in series:
+        goodput = [level["goodput_share"] * 100 for level in levels]
+        axes[0].plot(offered, goodput, marker="o", color=colour, linestyle=style, label=name)
+        for key, what, marker in (
+            ("p50_ms", "p50 ok", "o"),
+            ("p99_ms", "p99 ok", "s"),
+            ("slowest_refusal_ms", "slowest 503", "x"),
+        ):
+            values = [level[key] or 0 for level in levels]
+            axes[1].plot(offered, values, marker=marker, color=colour, linestyle=style, label=f"{what}, {name}")
+    axes[0].set_title("goodput, % of capacity (dotted: ideal)", fontsize=10)
+    axes[0].legend(fontsize=8)
     axes[1].set_yscale("symlog", linthresh=10)
     axes[1].set_title("latency from when a request was due, ms", fontsize=10)
-    axes[1].legend(fontsize=8)
+    axes[1].legend(fontsize=7)
     for axis in axes:
         axis.set_xlabel("offered load, % of measured capacity")
         axis.set_xticks(offered)

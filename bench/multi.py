@@ -77,19 +77,31 @@ backend instances
 
 
 @contextmanager
+def haproxy_running(config: Path, env: dict[str, str] | None = None) -> Iterator[subprocess.Popen[bytes]]:
+    """HAProxy on `config` (with `env` added to ours), stopped at the end."""
+    process = subprocess.Popen(  # noqa: S603
+        ["haproxy", "-f", str(config)],
+        env={**os.environ, **(env or {})},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        time.sleep(0.5)
+        if process.poll() is not None:
+            raise RuntimeError(f"haproxy did not start on {config}")
+        yield process
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@contextmanager
 def haproxy(backends: list[str], work: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     port = free_port()
     config = work / "haproxy.cfg"
     config.write_text(haproxy_config(port, backends))
-    process = subprocess.Popen(["haproxy", "-f", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)  # noqa: S603
-    try:
-        time.sleep(0.5)
-        if process.poll() is not None:
-            raise RuntimeError("haproxy did not start")
+    with haproxy_running(config) as process:
         yield f"http://127.0.0.1:{port}", process
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def pids_named(names: set[str]) -> list[int]:

@@ -38,13 +38,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
 import statistics
 import subprocess
 import sys
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -57,7 +59,8 @@ import uvloop
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.run import ENDPOINTS, RESULTS, free_port, percentile, process_stat, session, start, wrk  # noqa: E402
+from bench.multi import POSTGRES, cpu_of, haproxy_running  # noqa: E402
+from bench.run import ENDPOINTS, RESULTS, free_port, own_stat, percentile, process_stat, session, start, wrk  # noqa: E402
 from bench.variants import baseline_checkout, baseline_spec  # noqa: E402
 from tests.support.metrics import sample_value  # noqa: E402
 
@@ -73,6 +76,12 @@ POLITE_CONNECTIONS = 100
 CLIENT_TIMEOUT = 10.0
 WARM_UP_S = 2.0  # the start of each open-loop window, left out of its figures
 PASSWORD = "overload password 1"
+PARTS = ("closed", "alone", "proxy")
+PROXY_CONFIG = ROOT / "deploy" / "haproxy" / "haproxy.cfg"
+PROXY_MAXCONN = 64  # in flight from HAProxy to the one worker: its pool of 10 busy, a short line behind
+# HAProxy holds connections without Granian's cap: enough that a client is not what queues
+# (8,000 requests a second that wait up to the 250 ms queue timeout need 2,000 at once).
+PROXY_CLIENT_CONNECTIONS = 4000
 
 
 # --- the open-loop generator -------------------------------------------------------------
@@ -427,25 +436,49 @@ def run_closed(url: str, log: Path, load_env: dict[str, str], seconds: int) -> l
     return rows
 
 
-async def run_open(url: str, ids: list[str], tokens: list[str], pid: int, seconds: float) -> dict[str, object]:
+async def measure_capacity(url: str, ids: list[str], tokens: list[str]) -> dict[str, object]:
+    """The soak's mix in a closed loop at 64 connections: the median of three windows."""
     parts = urlsplit(url)
-    host = parts.netloc
-    mix = Mix(host, ids, tokens)
+    mix = Mix(parts.netloc, ids, tokens)
     generator = Generator(parts.hostname or "127.0.0.1", parts.port or 80)
-    loop = asyncio.get_running_loop()
     await closed_loop(generator, 64, 2.0, mix.soak)  # warm-up
     readings = [await closed_loop(generator, 64, 5.0, mix.soak) for _ in range(3)]
-    capacity = statistics.median(readings)
     generator.close()
+    capacity = round(statistics.median(readings), 1)
+    return {"capacity_rps": capacity, "capacity_readings_rps": [round(r, 1) for r in readings]}
+
+
+async def run_open(  # noqa: PLR0917 - one call per target
+    url: str,
+    target: str,
+    ids: list[str],
+    tokens: list[str],
+    pid: int,
+    capacity: float,
+    seconds: float,
+    connections: int = MAX_CONNECTIONS,
+    proxy_pid: int | None = None,
+) -> list[dict[str, object]]:
+    """The open loop at each of `OPEN_LEVELS` x `capacity`, sent to `target` (the service, or
+    HAProxy in front of it, `proxy_pid`); the service's own counts read from `url`. Beside
+    the service's CPU, what the load's core spent: this generator, PostgreSQL, HAProxy."""
+    parts = urlsplit(target)
+    mix = Mix(parts.netloc, ids, tokens)
+    loop = asyncio.get_running_loop()
     levels = []
     for share in OPEN_LEVELS:
         await asyncio.sleep(2.0)  # the previous level's line drains
-        generator = Generator(parts.hostname or "127.0.0.1", parts.port or 80)
+        generator = Generator(parts.hostname or "127.0.0.1", parts.port or 80, max_connections=connections)
         cpu_before, _ = process_stat(pid)
+        load_before = _load_core_cpu(proxy_pid)
         refused_before = await refusals(url)
         began = loop.time()
         sending = await open_loop(generator, share * capacity, seconds, mix.soak)
         cpu, rss = process_stat(pid)
+        elapsed = loop.time() - began
+        load_cpu = {
+            name: round((value - load_before[name]) / elapsed, 2) for name, value in _load_core_cpu(proxy_pid).items()
+        }
         refused_after = await refusals(url)
         level = {
             "load_share": share,
@@ -454,7 +487,8 @@ async def run_open(url: str, ids: list[str], tokens: list[str], pid: int, second
             "generator_most_behind_ms": round(sending["most_behind_ms"], 1),
             "most_connections": generator.most_connections,
             "most_queued_in_client": generator.most_queued,
-            "service_cpu": round((cpu - cpu_before) / (loop.time() - began), 2),
+            "service_cpu": round((cpu - cpu_before) / elapsed, 2),
+            "load_core_cpu": load_cpu,  # cores' worth, the whole window including the drain
             "service_rss_mib": round(rss / 2**20, 1),
             # What the service counted, the whole window: refused as they arrived, or after waiting.
             "refused_on_arrival": refused_after["on_arrival"] - refused_before["on_arrival"],
@@ -465,16 +499,41 @@ async def run_open(url: str, ids: list[str], tokens: list[str], pid: int, second
         generator.close()
         levels.append(level)
         print(json.dumps(level), file=sys.stderr)
-    return {
-        "capacity_rps": round(capacity, 1),
-        "capacity_readings_rps": [round(r, 1) for r in readings],
-        "levels": levels,
+    return levels
+
+
+def _load_core_cpu(proxy_pid: int | None) -> dict[str, float]:
+    """CPU seconds so far of what runs on the load's core: this process (the generator), PostgreSQL, HAProxy."""
+    mine = os.times()
+    spent = {"generator": mine.user + mine.system, "postgres": cpu_of(POSTGRES)}
+    if proxy_pid is not None:
+        spent["haproxy"] = own_stat(proxy_pid)[0]
+    return spent
+
+
+@contextmanager
+def proxy_in_front(url: str, maxconn: int) -> Iterator[tuple[str, int]]:
+    """The shipped `deploy/haproxy/haproxy.cfg` in front of the service at `url` (`maxconn`
+    requests in flight to it), on the load's core: its URL."""
+    port = free_port()
+    env = {
+        "LISTEN": f"127.0.0.1:{port}",
+        "API_SERVER": urlsplit(url).netloc,
+        "API_MAXCONN": str(maxconn),
+        # Every caller here comes from 127.0.0.1: the per-address share would put them all
+        # behind each other. Callers are told apart by their tokens (BULK_RATE, as shipped).
+        "BULK_ADDRESS_RATE": "1000000",
     }
+    with haproxy_running(PROXY_CONFIG, env) as process:
+        yield f"http://127.0.0.1:{port}", process.pid
 
 
-async def run_fairness(url: str, tokens: list[str], capacity: float, seconds: float) -> dict[str, object]:
-    """The ten alone, then beside one caller flooding at each of `FAIR_FLOOD_SHARES`."""
-    parts = urlsplit(url)
+async def run_fairness(
+    target: str, tokens: list[str], capacity: float, seconds: float, flood_connections: int = FLOOD_CONNECTIONS
+) -> dict[str, object]:
+    """The ten alone, then beside one caller flooding at each of `FAIR_FLOOD_SHARES`, sent to
+    `target` (the service, or HAProxy in front of it)."""
+    parts = urlsplit(target)
     host, port = parts.hostname or "127.0.0.1", parts.port or 80
     mix = Mix(parts.netloc, [], tokens)
     others = range(FAIR_OTHERS)
@@ -485,7 +544,7 @@ async def run_fairness(url: str, tokens: list[str], capacity: float, seconds: fl
         await asyncio.sleep(2.0)
         # Connections of their own: the flood's queue in its own client must not hold the others'.
         polite = Generator(host, port, max_connections=POLITE_CONNECTIONS)
-        flooding = Generator(host, port, max_connections=FLOOD_CONNECTIONS)
+        flooding = Generator(host, port, max_connections=flood_connections)
         began = loop.time()
         loads = [open_loop(polite, FAIR_OTHERS_SHARE * capacity, seconds, mix.authenticated(others))]
         if flood_share:
@@ -513,21 +572,37 @@ def _row(values: Sequence[object], widths: Sequence[int]) -> str:
 
 def print_tables(report: dict[str, Any]) -> None:
     widths = (28, 5, 7, 7, 7, 8, 6, 11)
-    print("\nclosed loop (one worker, pool of 10; wrk timeout 30 s)")
-    print(_row(("endpoint", "conns", "rps", "p50", "p99", "slowest", "503s", "slowest 503"), widths))
-    for row in report["closed_loop"]:
-        values = ("rps", "p50_ms", "p99_ms", "slowest_ms", "refused_503", "slowest_refusal_ms")
-        print(_row((row["endpoint"], row["connections"], *(row[key] for key in values)), widths))
-    opened = report["open_loop"]
-    print(f"\nopen loop, the soak's mix; capacity {opened['capacity_rps']} requests/s")
-    widths = (7, 7, 8, 6, 8, 7, 7, 11, 6)
-    print(_row(("offered", "sent", "goodput", "share", "refused", "p50 ok", "p99 ok", "slowest 503", "other"), widths))
-    for level in opened["levels"]:
-        keys = ("achieved_send_rps", "goodput_rps", "goodput_share", "refused", "p50_ms", "p99_ms")
-        values = (f"{level['load_share']:.0%}", *(level[key] for key in keys), level["slowest_refusal_ms"])
-        print(_row((*values, level["others"]), widths))
-    fair = report["fairness"]
-    print(f"\nfairness: {fair['others']} callers at {fair['others_rps']}/s together, beside one flooding")
+    if report["closed_loop"]:
+        print("\nclosed loop (one worker, pool of 10; wrk timeout 30 s)")
+        print(_row(("endpoint", "conns", "rps", "p50", "p99", "slowest", "503s", "slowest 503"), widths))
+        for row in report["closed_loop"]:
+            values = ("rps", "p50_ms", "p99_ms", "slowest_ms", "refused_503", "slowest_refusal_ms")
+            print(_row((row["endpoint"], row["connections"], *(row[key] for key in values)), widths))
+    capacity = report["open_loop"]["capacity_rps"]
+    fronted = report["behind_proxy"] or {}
+    for title, levels in (
+        ("the service alone", report["open_loop"].get("levels")),
+        ("behind HAProxy", fronted.get("levels")),
+    ):
+        if not levels:
+            continue
+        print(f"\nopen loop, the soak's mix, {title}; capacity {capacity} requests/s")
+        widths = (7, 7, 8, 6, 8, 7, 7, 11, 6)
+        heads = ("offered", "sent", "goodput", "share", "refused", "p50 ok", "p99 ok", "slowest 503", "other")
+        print(_row(heads, widths))
+        for level in levels:
+            keys = ("achieved_send_rps", "goodput_rps", "goodput_share", "refused", "p50_ms", "p99_ms")
+            values = (f"{level['load_share']:.0%}", *(level[key] for key in keys), level["slowest_refusal_ms"])
+            print(_row((*values, level["others"]), widths))
+    for title, fair in (("the service alone", report["fairness"]), ("behind HAProxy", fronted.get("fairness"))):
+        if fair:
+            print(
+                f"\nfairness, {title}: {fair['others']} callers at {fair['others_rps']}/s together, beside one flooding"
+            )
+            _print_fairness(fair)
+
+
+def _print_fairness(fair: dict[str, Any]) -> None:
     for run in fair["runs"]:
         others = run["others"]
         line = f"  flood {run['flood_rps']:>7}/s: the others p50 {others['p50_ms']} ms, p99 {others['p99_ms']} ms,"
@@ -544,7 +619,19 @@ def main() -> int:
     parser.add_argument("--baseline", metavar="COMMIT", help="serve that commit's code instead (a before/after)")
     parser.add_argument("--closed-seconds", type=int, help="each wrk run (default 10; --quick 5)")
     parser.add_argument("--open-seconds", type=float, help="each open-loop window (default 17; --quick 8)")
+    parser.add_argument(
+        "--parts",
+        default=",".join(PARTS),
+        help="which of closed (the closed loop), alone (open loop and fairness, the service alone), "
+        "proxy (the same behind deploy/haproxy/haproxy.cfg); default all",
+    )
+    parser.add_argument(
+        "--proxy-maxconn", type=int, default=PROXY_MAXCONN, help=f"HAProxy's API_MAXCONN (default {PROXY_MAXCONN})"
+    )
     args = parser.parse_args()
+    parts = set(args.parts.split(","))
+    if not parts <= set(PARTS):
+        parser.error(f"--parts: one or more of {', '.join(PARTS)}")
     closed_seconds = args.closed_seconds or (5 if args.quick else 10)
     open_seconds = args.open_seconds or (8.0 if args.quick else 17.0)
     with session("avatar-overload-") as bench, baseline_checkout(args.baseline, bench.work) as checkout:
@@ -554,11 +641,31 @@ def main() -> int:
         log = bench.work / "overload.log"
         with start(spec, free_port(), log) as running:
             load_env = bench.fresh_load_env()
-            closed = run_closed(running.url, log, load_env, closed_seconds)
+            closed = run_closed(running.url, log, load_env, closed_seconds) if "closed" in parts else []
+            fairness: dict[str, object] | None = None
+            fronted: dict[str, object] | None = None
             tokens = [load_env["BENCH_TOKEN"], *asyncio.run(sign_up(running.url, FAIR_OTHERS + 1))]
             ids = Path(load_env["BENCH_IDS"]).read_text().split()
-            opened = uvloop.run(run_open(running.url, ids, tokens[:1], running.process.pid, open_seconds))
-            fairness = uvloop.run(run_fairness(running.url, tokens[1:], opened["capacity_rps"], open_seconds))  # type: ignore[arg-type]
+            url, pid = running.url, running.process.pid
+            opened = uvloop.run(measure_capacity(url, ids, tokens[:1]))
+            capacity = float(opened["capacity_rps"])  # type: ignore[arg-type]
+            if "alone" in parts:
+                opened["levels"] = uvloop.run(run_open(url, url, ids, tokens[:1], pid, capacity, open_seconds))
+                fairness = uvloop.run(run_fairness(url, tokens[1:], capacity, open_seconds))
+            if "proxy" in parts:
+                with proxy_in_front(url, args.proxy_maxconn) as proxy:
+                    levels = run_open(
+                        url, proxy, ids, tokens[:1], pid, capacity, open_seconds, PROXY_CLIENT_CONNECTIONS
+                    )
+                    fronted = {
+                        "config": str(PROXY_CONFIG.relative_to(ROOT)),
+                        "maxconn": args.proxy_maxconn,
+                        "client_connections": PROXY_CLIENT_CONNECTIONS,
+                        "levels": uvloop.run(levels),
+                        "fairness": uvloop.run(
+                            run_fairness(proxy, tokens[1:], capacity, open_seconds, PROXY_CLIENT_CONNECTIONS)
+                        ),
+                    }
     report: dict[str, Any] = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "method": {"closed_seconds": closed_seconds, "open_seconds": open_seconds, "warm_up_s": WARM_UP_S},
@@ -566,6 +673,7 @@ def main() -> int:
         "closed_loop": closed,
         "open_loop": opened,
         "fairness": fairness,
+        "behind_proxy": fronted,
     }
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(report, indent=2) + "\n")
