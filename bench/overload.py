@@ -30,7 +30,15 @@ the JSON access line of every request), the load and PostgreSQL on core 1, as in
    30% of capacity together, alone and then while an eleventh caller floods at 100% and
    at 300% of capacity. Recorded: the ten's p50/p99 and errors, and the flooder's goodput.
 
-Output: tables, `bench/results/overload.json` (or `--output`), and a chart beside it.
+4. **Behind HAProxy**: parts 2 and 3 again through the shipped `deploy/haproxy/haproxy.cfg`
+   (`API_MAXCONN` `PROXY_MAXCONN` in flight, its 250 ms queue timeout, callers past 100
+   requests a second served after the others), HAProxy on the load's core; the generator
+   may hold `PROXY_CLIENT_CONNECTIONS` connections, since HAProxy has no Granian cap. Where
+   the load's core went (the generator, PostgreSQL, HAProxy) is recorded per level: on two
+   cores they share one, and at four times capacity that core, not the service's, is full.
+
+`--parts` picks some of closed, alone (2 and 3), proxy (4). Output: tables,
+`bench/results/overload.json` (or `--output`), and a chart beside it.
 """
 
 from __future__ import annotations
@@ -59,7 +67,7 @@ import uvloop
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.multi import POSTGRES, cpu_of, haproxy_running  # noqa: E402
+from bench.multi import POSTGRES, haproxy_running, pids_named  # noqa: E402
 from bench.run import ENDPOINTS, RESULTS, free_port, own_stat, percentile, process_stat, session, start, wrk  # noqa: E402
 from bench.variants import baseline_checkout, baseline_spec  # noqa: E402
 from tests.support.metrics import sample_value  # noqa: E402
@@ -476,9 +484,7 @@ async def run_open(  # noqa: PLR0917 - one call per target
         sending = await open_loop(generator, share * capacity, seconds, mix.soak)
         cpu, rss = process_stat(pid)
         elapsed = loop.time() - began
-        load_cpu = {
-            name: round((value - load_before[name]) / elapsed, 2) for name, value in _load_core_cpu(proxy_pid).items()
-        }
+        load_cpu = _cpu_spent(load_before, _load_core_cpu(proxy_pid), elapsed)
         refused_after = await refusals(url)
         level = {
             "load_share": share,
@@ -503,18 +509,30 @@ async def run_open(  # noqa: PLR0917 - one call per target
 
 
 def _load_core_cpu(proxy_pid: int | None) -> dict[str, float]:
-    """CPU seconds so far of what runs on the load's core: this process (the generator), PostgreSQL, HAProxy."""
+    """CPU seconds so far of what runs on the load's core: this process (the generator),
+    PostgreSQL's backends now alive (the service's pool keeps its own), HAProxy."""
     mine = os.times()
-    spent = {"generator": mine.user + mine.system, "postgres": cpu_of(POSTGRES)}
+    spent = {"generator": mine.user + mine.system}
+    spent.update({f"postgres {pid}": own_stat(pid)[0] for pid in pids_named(POSTGRES)})
     if proxy_pid is not None:
         spent["haproxy"] = own_stat(proxy_pid)[0]
     return spent
 
 
+def _cpu_spent(before: dict[str, float], after: dict[str, float], seconds: float) -> dict[str, float]:
+    """Cores' worth per part between two `_load_core_cpu` readings (PostgreSQL's backends summed;
+    one that started in between counts from zero)."""
+    spent: dict[str, float] = {}
+    for key, value in after.items():
+        part = "postgres" if key.startswith("postgres ") else key
+        spent[part] = spent.get(part, 0.0) + value - before.get(key, 0.0)
+    return {part: round(value / seconds, 2) for part, value in spent.items()}
+
+
 @contextmanager
 def proxy_in_front(url: str, maxconn: int) -> Iterator[tuple[str, int]]:
     """The shipped `deploy/haproxy/haproxy.cfg` in front of the service at `url` (`maxconn`
-    requests in flight to it), on the load's core: its URL."""
+    requests in flight to it), on the load's core: its URL and HAProxy's process id."""
     port = free_port()
     env = {
         "LISTEN": f"127.0.0.1:{port}",
@@ -653,9 +671,9 @@ def main() -> int:
                 opened["levels"] = uvloop.run(run_open(url, url, ids, tokens[:1], pid, capacity, open_seconds))
                 fairness = uvloop.run(run_fairness(url, tokens[1:], capacity, open_seconds))
             if "proxy" in parts:
-                with proxy_in_front(url, args.proxy_maxconn) as proxy:
+                with proxy_in_front(url, args.proxy_maxconn) as (proxy, proxy_pid):
                     levels = run_open(
-                        url, proxy, ids, tokens[:1], pid, capacity, open_seconds, PROXY_CLIENT_CONNECTIONS
+                        url, proxy, ids, tokens[:1], pid, capacity, open_seconds, PROXY_CLIENT_CONNECTIONS, proxy_pid
                     )
                     fronted = {
                         "config": str(PROXY_CONFIG.relative_to(ROOT)),

@@ -43,7 +43,7 @@ from src.core.runtime.lifespan import build_lifespan, resources_from
 from src.core.runtime.rate_counters import RateCounter, RatePolicy
 from src.core.security.outbound import Resolve
 from src.core.settings import Settings, SettingsError, load_settings
-from src.features import auth, avatars, health, users, webhooks
+from src.features import admin, auth, avatars, health, users, webhooks
 
 if TYPE_CHECKING:
     from src.core.observability.tracing import Tracing
@@ -53,7 +53,13 @@ __all__ = ("API_PREFIX", "FEATURES", "JOBS", "OPERATIONS", "app_from_env", "crea
 API_PREFIX = "/api/v1"
 
 # Routers served under /api/v1, one per feature.
-FEATURES: tuple[ControllerRouterHandler, ...] = (auth.router, users.router, avatars.router, webhooks.router)
+FEATURES: tuple[ControllerRouterHandler, ...] = (
+    auth.router,
+    users.router,
+    avatars.router,
+    webhooks.router,
+    admin.router,
+)
 # Routers served at the root, outside the versioned API (probes; OAuth discovery, RFC 8615).
 OPERATIONS: tuple[ControllerRouterHandler, ...] = (health.router, auth.well_known_router)
 # Periodic background jobs, from the features that have any.
@@ -67,6 +73,11 @@ _TAGS = [
         name="webhooks",
         description="Subscribe URLs to events about your avatars; signed per Standard Webhooks, delivered at least "
         "once with retries; the delivery log.",
+    ),
+    Tag(
+        name="admin",
+        description="For moderators and admins: find accounts, suspend them, change roles, hide avatars; the audit "
+        "log. Each operation says the role it needs; others get 403 `insufficient_role`.",
     ),
     Tag(name="health", description="Probes for orchestrators and load balancers."),
 ]

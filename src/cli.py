@@ -4,6 +4,8 @@ api serve      start Granian serving the app (embedded PostgreSQL when DATABASE_
 api migrate    apply pending migrations (`--check` only reports them)
 api openapi    write the OpenAPI document (`--output openapi.json`)
 api keys generate   write a new ES256 signing key (`--output secrets/jwt-signing-key.pem`)
+api users grant EMAIL --role admin    give an account a role (the first admin is made so)
+api users revoke EMAIL --role admin   take it back (the account is a `user` again)
 """
 
 from __future__ import annotations
@@ -19,12 +21,15 @@ from pathlib import Path
 import asyncpg
 import msgspec
 
+from src.core.data.database import Connection
 from src.core.data.embedded_postgres import EmbeddedPostgresUnavailable, start_embedded_postgres
 from src.core.data.migrations import MigrationError, apply_migrations, discover_migrations, pending_migrations
+from src.core.errors import DomainError
 from src.core.observability.logging import configure_logging, get_logger
 from src.core.observability.request_context import tracing_requested
 from src.core.runtime.server import serve
 from src.core.security.keys import SigningKeys, generate_private_key_pem
+from src.core.security.roles import ROLES, Role
 from src.core.settings import Settings, SettingsError, load_settings
 
 __all__ = ("main",)
@@ -132,6 +137,56 @@ def _generate_key(_: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+async def _change_role(connection: Connection, args: argparse.Namespace) -> int:
+    # The admin feature's own rules (the last admin, the audit log); imported here only.
+    from src.features.admin.change_role.command import ChangeRole  # noqa: PLC0415 - keeps `api serve` light
+    from src.features.admin.change_role.handler import account_id_of, change_role  # noqa: PLC0415 - the same
+
+    account_id = await account_id_of(connection, args.email)
+    if account_id is None:
+        sys.stderr.write(f"no account has the address {args.email}\n")
+        return 1
+    granting = args.users_command == "grant"
+    role: Role = args.role if granting else "user"
+    reason = args.reason or f"api users {args.users_command} --role {args.role}"
+    command = ChangeRole(
+        account_id=account_id,
+        role=role,
+        reason=reason,
+        actor_id=None,
+        actor_role="operator",
+        only_from=None if granting else args.role,
+    )
+    async with connection.transaction():
+        change = await change_role(command, transaction=connection)
+    if not granting and change.previous != args.role:
+        sys.stdout.write(f"{args.email} is {change.previous}, not {args.role}: nothing changed\n")
+        return 0
+    if change.previous == change.account.role:
+        sys.stdout.write(f"{args.email} is already {change.account.role}: nothing changed\n")
+    else:
+        sys.stdout.write(f"{args.email}: {change.previous} -> {change.account.role} (in the audit log)\n")
+    return 0
+
+
+async def _users(settings: Settings, args: argparse.Namespace) -> int:
+    connection = await asyncpg.connect(_database_url(settings), timeout=settings.db_connect_timeout)
+    try:
+        return await _change_role(connection, args)
+    except DomainError as exc:  # last_admin
+        sys.stderr.write(f"refused ({exc.code}): {exc.detail}\n")
+        return 1
+    except asyncpg.UndefinedColumnError:
+        sys.stderr.write("the database is not migrated: run `api migrate` (or start the service once)\n")
+        return 1
+    finally:
+        await connection.close()
+
+
+def _run_users(settings: Settings, args: argparse.Namespace) -> int:
+    return asyncio.run(_users(settings, args))
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="api", description="Avatar API service")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -147,6 +202,13 @@ def _parser() -> argparse.ArgumentParser:
     generate.add_argument("--output", default="secrets/jwt-signing-key.pem", help="file to write")
     generate.add_argument("--force", action="store_true", help="replace an existing key")
     generate.set_defaults(run=_generate_key)
+    users = commands.add_parser("users", help="accounts' roles").add_subparsers(dest="users_command", required=True)
+    for name, what in (("grant", "give an account a role"), ("revoke", "take a role back: the account is a user")):
+        command = users.add_parser(name, help=what)
+        command.add_argument("email", help="the account's e-mail address")
+        command.add_argument("--role", required=True, choices=[role for role in ROLES if role != "user"])
+        command.add_argument("--reason", help="for the audit log (default: the command itself)")
+        command.set_defaults(run=_run_users)
     return parser
 
 

@@ -212,7 +212,7 @@ def test_request_strings_that_are_stored_refuse_nul(document: dict[str, Any]) ->
     for _, _, _, name in request_bodies(document):
         for field, spec in schemas[name]["properties"].items():
             kinds = {spec.get("type"), *(option.get("type") for option in spec.get("oneOf", []))}
-            if "string" not in kinds or field in NEVER_STORED:
+            if "string" not in kinds or field in NEVER_STORED or "enum" in spec:  # an enum is matched exactly
                 continue
             assert "pattern" in spec, f"{name}.{field}: a stored string needs a pattern that refuses NUL"
             (example, *_) = spec["examples"]

@@ -45,7 +45,10 @@ __all__ = (
 
 LOOPBACK = "127.0.0.1"
 WEBHOOKS = "/api/v1/webhooks"
-ALL_EVENTS = ["avatar.created", "avatar.updated", "avatar.deleted", "avatar.liked", "avatar.unliked"]
+ALL_EVENTS = [
+    *("avatar.created", "avatar.updated", "avatar.deleted", "avatar.liked", "avatar.unliked"),
+    *("avatar.hidden", "avatar.restored"),
+]
 
 
 def webhook_settings(database_url: str, **changes: Any) -> Settings:

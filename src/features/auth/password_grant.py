@@ -10,6 +10,8 @@ Shared by `POST /auth/login` (JSON) and `POST /auth/token` with `grant_type=pass
   reserved before the check so that no concurrency gets past the limit; past it the
   account answers 429 until the window ends, so guessing one account's password from
   many addresses, or through both endpoints, gains nothing.
+- A suspended account's right password is answered 403 `account_suspended` (only after the
+  password matched: the address alone does not tell who is suspended).
 - A hash made with older Argon2 parameters is upgraded on a successful login.
 - No connection is held while Argon2 runs.
 """
@@ -24,7 +26,7 @@ import msgspec
 
 from src.core.clock import utc_now
 from src.core.data.database import Database
-from src.core.errors import Unauthorized
+from src.core.errors import Forbidden, Unauthorized
 from src.core.ids import new_id
 from src.core.runtime.password_checks import PasswordChecks
 from src.core.security.passwords import PasswordHasher
@@ -44,7 +46,7 @@ class LogIn(msgspec.Struct, frozen=True, kw_only=True):
 
 
 SELECT_ACCOUNT: Final = """
-SELECT id, password_hash
+SELECT id, password_hash, suspended_at IS NOT NULL AS suspended
 FROM users
 WHERE email = $1 AND deleted_at IS NULL
 """
@@ -92,6 +94,8 @@ async def log_in_with_password(
         if account is None or not verification.matches:
             check.keep()  # a failure spends its place
             raise Unauthorized("The e-mail address or the password is wrong.", code="invalid_credentials")
+    if account["suspended"]:
+        raise Forbidden("This account is suspended; it cannot sign in.", code="account_suspended")
     upgraded_hash = await passwords.hash(command.password) if verification.needs_rehash else None
 
     now = utc_now()

@@ -67,7 +67,7 @@ FROM refresh_tokens t
 JOIN sessions s ON s.id = t.session_id
 JOIN users u ON u.id = s.user_id
 WHERE t.token_hash = $1 AND t.session_id = $2 AND t.used_at IS NULL AND t.expires_at > now()
-  AND s.revoked_at IS NULL AND s.expires_at > now() AND u.deleted_at IS NULL
+  AND s.revoked_at IS NULL AND s.expires_at > now() AND u.deleted_at IS NULL AND u.suspended_at IS NULL
 """
 
 REVOKE_FAMILY_FOR_REUSE: Final = """
@@ -81,7 +81,7 @@ SELECT_ACTIVE_SESSION: Final = """
 SELECT s.user_id, s.expires_at
 FROM sessions s
 JOIN users u ON u.id = s.user_id
-WHERE s.id = $1 AND s.revoked_at IS NULL AND s.expires_at > now() AND u.deleted_at IS NULL
+WHERE s.id = $1 AND s.revoked_at IS NULL AND s.expires_at > now() AND u.deleted_at IS NULL AND u.suspended_at IS NULL
 FOR UPDATE OF s
 """
 

@@ -49,6 +49,7 @@ VIEW_COLUMNS: Final = (
     "created_at",
     "updated_at",
     "version",
+    "hidden",
 )
 
 
@@ -67,6 +68,10 @@ class AvatarView(msgspec.Struct, frozen=True):
     created_at: datetime
     updated_at: datetime
     version: Annotated[int, Meta(ge=1, description="Goes up by one with each edit of name or colour")]
+    hidden: Annotated[
+        bool,
+        Meta(description="Hidden by a moderator: only you, its owner, still see it (everyone else gets 404)"),
+    ]
     etag: Annotated[
         str,
         Meta(
@@ -88,6 +93,7 @@ def avatar_view(row: asyncpg.Record) -> AvatarView:
         created_at=row["created_at"],
         updated_at=row["updated_at"],
         version=row["version"],
+        hidden=row["hidden"],
         etag=etag_of(row["version"]),
     )
 

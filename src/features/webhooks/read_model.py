@@ -33,12 +33,20 @@ __all__ = (
 
 # The events a webhook can subscribe to, declared once: the schema's enum, the stored order,
 # and (tests/features/webhooks/test_subscriptions.py checks) the migration's CHECK constraint.
-type EventType = Literal["avatar.created", "avatar.updated", "avatar.deleted", "avatar.liked", "avatar.unliked"]
+type EventType = Literal[
+    "avatar.created",
+    "avatar.updated",
+    "avatar.deleted",
+    "avatar.liked",
+    "avatar.unliked",
+    "avatar.hidden",
+    "avatar.restored",
+]
 EVENT_TYPES: Final[tuple[str, ...]] = get_args(EventType.__value__)
 
 # What create and update accept; the outbound guard then checks the URL's destination.
 type Events = Annotated[
-    list[EventType], Meta(min_length=1, max_length=5, examples=[["avatar.created", "avatar.liked"]])
+    list[EventType], Meta(min_length=1, max_length=7, examples=[["avatar.created", "avatar.liked"]])
 ]
 type WebhookUrl = Annotated[
     str,

@@ -31,10 +31,10 @@ async def test_creates_an_avatar(client: httpx.AsyncClient, database_url: str) -
     assert avatar["owner"] == {"id": owner.id, "display_name": "Grace"}
     assert (avatar["likes_count"], avatar["liked_by_me"]) == (0, False)
     assert avatar["created_at"].endswith("Z")
-    assert (avatar["version"], avatar["etag"]) == (1, response.headers["etag"])
+    assert (avatar["version"], avatar["etag"], avatar["hidden"]) == (1, response.headers["etag"], False)
     assert avatar.keys() == {
         *("id", "name", "color", "owner", "likes_count", "liked_by_me", "created_at", "updated_at"),
-        *("version", "etag"),
+        *("version", "hidden", "etag"),
     }
     ((event_type, data),) = await events_of(database_url, avatar["id"])
     assert event_type == "avatar.created"

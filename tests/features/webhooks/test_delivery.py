@@ -10,6 +10,7 @@ import httpx
 from src.features.webhooks.signing import USER_AGENT
 from tests.support.accounts import new_account
 from tests.support.avatars import AVATARS, new_avatar
+from tests.support.staff import ADMIN, new_staff
 from tests.support.webhooks import Receiver, subscribe, wait_for_log
 
 
@@ -94,3 +95,26 @@ async def _wait_until_dispatched(connection: asyncpg.Connection) -> None:
     async with asyncio.timeout(10):
         while await connection.fetchval("SELECT count(*) FROM outbox_events WHERE dispatched_at IS NULL"):
             await asyncio.sleep(0.05)
+
+
+async def test_the_owner_hears_when_a_moderator_hides_and_restores_an_avatar(
+    client: httpx.AsyncClient, receiver: Receiver, database_url: str
+) -> None:
+    owner = await new_account(client)
+    moderator = await new_staff(client, database_url, "moderator")
+    await subscribe(client, owner, receiver.url(), events=["avatar.hidden", "avatar.restored"], receiver=receiver)
+    avatar = await new_avatar(client, owner, name="Loud")
+
+    for action, reason in (("hide", "Too loud"), ("restore", "Quieter now")):
+        answer = await client.post(
+            f"{ADMIN}/avatars/{avatar['id']}/{action}", json={"reason": reason}, headers=moderator.headers
+        )
+        assert answer.status_code == 200, answer.text
+
+    await receiver.wait_until(lambda: len(receiver.delivered()) == 2)
+    messages = sorted(receiver.delivered(), key=lambda message: message.type)
+    assert [(m.type, m.body["data"]) for m in messages] == [
+        ("avatar.hidden", {"avatar": {"id": avatar["id"], "name": "Loud"}, "reason": "Too loud"}),
+        ("avatar.restored", {"avatar": {"id": avatar["id"], "name": "Loud"}, "reason": "Quieter now"}),
+    ]
+    assert all(m.verified_by == (0,) for m in messages)

@@ -21,7 +21,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from src.core.data.database import Database
-from src.core.errors import Conflict, DomainError, Unauthorized
+from src.core.errors import Conflict, DomainError, Forbidden, Unauthorized
 from src.core.runtime.password_checks import PasswordChecks
 from src.core.security.passwords import PasswordHasher
 from src.core.security.tokens import TokenPair, TokenService
@@ -79,7 +79,7 @@ async def issue_token(
             return await log_in_with_password(
                 login, database=database, passwords=passwords, tokens=tokens, password_checks=password_checks
             )
-        except Unauthorized as exc:  # invalid_credentials
+        except (Unauthorized, Forbidden) as exc:  # invalid_credentials, account_suspended
             raise TokenRefused("invalid_grant", exc.detail) from None
     if command.grant_type == "refresh_token":
         (refresh_token,) = _parameters(command, needs=("refresh_token",), refuses=("username", "password"))

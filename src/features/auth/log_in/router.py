@@ -24,10 +24,11 @@ __all__ = ("log_in_route",)
     operation_id="logIn",
     summary="Log in: get an access token and a refresh token",
     description="Opens a session (one per device). Unknown e-mail and wrong password are the same 401 "
-    "`invalid_credentials`. Rate limited by the strict `auth` policy, and per account after repeated failures.",
+    "`invalid_credentials`; a suspended account's right password is 403 `account_suspended`. Rate limited by "
+    "the strict `auth` policy, and per account after repeated failures.",
     status_code=200,
     opt={"rate_limit": "auth"},
-    responses=problem_responses(400, 401, 413, 415),
+    responses=problem_responses(400, 401, 403, 413, 415),
 )
 async def log_in_route(
     request: Request[Any, Any, Any],

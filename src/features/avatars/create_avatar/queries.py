@@ -6,7 +6,7 @@ WITH inserted AS (
     RETURNING id, name, color, owner_id, likes_count, created_at, updated_at, version
 )
 SELECT i.id, i.name, i.color, i.owner_id, u.display_name, i.likes_count, false AS liked_by_me,
-       i.created_at, i.updated_at, i.version
+       i.created_at, i.updated_at, i.version, false AS hidden
 FROM inserted i
 JOIN users u ON u.id = i.owner_id
 """

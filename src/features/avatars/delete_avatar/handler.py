@@ -13,7 +13,7 @@ __all__ = ("delete_avatar",)
 
 async def delete_avatar(command: DeleteAvatar, *, transaction: Connection) -> None:
     """Owner only; an avatar already deleted is as missing as one that never existed."""
-    current = await transaction.fetchrow(SELECT_FOR_DELETE, command.avatar_id)
+    current = await transaction.fetchrow(SELECT_FOR_DELETE, command.avatar_id, command.user_id)
     if current is None:
         raise NotFound("No avatar with this id.")
     if current["owner_id"] != command.user_id:

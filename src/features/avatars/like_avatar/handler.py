@@ -14,7 +14,7 @@ __all__ = ("like_avatar",)
 
 async def like_avatar(command: LikeAvatar, *, transaction: Connection) -> None:
     added = await transaction.fetchval(INSERT_LIKE, command.avatar_id, command.user_id) is not None
-    row = await transaction.fetchrow(SELECT_LIVE_AVATAR, command.avatar_id)
+    row = await transaction.fetchrow(SELECT_LIVE_AVATAR, command.avatar_id, command.user_id)
     if row is None:
         raise NotFound("No avatar with this id.")
     if added:

@@ -14,7 +14,7 @@ __all__ = ("unlike_avatar",)
 
 async def unlike_avatar(command: UnlikeAvatar, *, transaction: Connection) -> None:
     removed = await transaction.fetchval(DELETE_LIKE, command.avatar_id, command.user_id) is not None
-    row = await transaction.fetchrow(SELECT_LIVE_AVATAR, command.avatar_id)
+    row = await transaction.fetchrow(SELECT_LIVE_AVATAR, command.avatar_id, command.user_id)
     if row is None:
         raise NotFound("No avatar with this id.")
     if removed:

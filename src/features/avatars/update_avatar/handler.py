@@ -19,7 +19,7 @@ __all__ = ("update_avatar",)
 
 
 async def update_avatar(command: UpdateAvatar, *, transaction: Connection) -> AvatarView:
-    current = await transaction.fetchrow(SELECT_FOR_EDIT, command.avatar_id)
+    current = await transaction.fetchrow(SELECT_FOR_EDIT, command.avatar_id, command.user_id)
     if current is None:
         raise NotFound("No avatar with this id.")
     if current["owner_id"] != command.user_id:

@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Request, get
+from litestar.di import NamedDependency
+from litestar.params import FromQuery, QueryParameter
+
+from src.core.data.database import Connection
+from src.core.data.pagination import DEFAULT_LIMIT, CursorCodec
+from src.core.http.auth import BEARER_SECURITY, Actor, requires_role
+from src.core.http.paging import CursorParam, LimitParam
+from src.core.http.problems import problem_responses
+from src.core.security.roles import Role
+from src.core.text import normalize_email
+from src.features.admin.list_accounts.command import ListAccounts
+from src.features.admin.list_accounts.handler import list_accounts
+from src.features.admin.list_accounts.schema import AccountsPage
+from src.features.admin.read_model import AccountState
+
+__all__ = ("list_accounts_route",)
+
+type EmailPrefix = Annotated[
+    str, QueryParameter(min_length=1, max_length=254, description="Accounts whose e-mail address starts with this")
+]
+
+
+@get(
+    "/accounts",
+    operation_id="listAccounts",
+    summary="Find accounts (moderators and admins)",
+    description="Live accounts, newest first, cursor-paginated; filter by the start of the e-mail address "
+    "(case-insensitive), by role and by state.",
+    security=BEARER_SECURITY,
+    opt=requires_role("moderator"),
+    responses=problem_responses(400, 401, 403),
+)
+async def list_accounts_route(
+    request: Request[Any, Any, Any],
+    actor: NamedDependency[Actor],
+    connection: NamedDependency[Connection],
+    cursors: NamedDependency[CursorCodec],
+    email_prefix: FromQuery[EmailPrefix | None] = None,
+    role: FromQuery[Role | None] = None,
+    account_state: Annotated[
+        AccountState | None, QueryParameter(name="state", description="active or suspended")
+    ] = None,
+    limit: LimitParam = DEFAULT_LIMIT,
+    cursor: CursorParam = "",
+) -> AccountsPage:
+    prefix = normalize_email(email_prefix) if email_prefix is not None else None
+    pagination = cursors.paginate(
+        request.url.path,
+        scope="admin.accounts",
+        filters={"email_prefix": prefix, "role": role, "state": account_state},
+        limit=limit,
+        cursor=cursor,
+    )
+    command = ListAccounts(email_prefix=prefix, role=role, state=account_state, page=pagination.request)
+    return pagination.page(AccountsPage, await list_accounts(command, connection=connection))

@@ -1,0 +1,13 @@
+from __future__ import annotations
+
+from uuid import UUID
+
+import msgspec
+
+__all__ = ("SuspendAccount",)
+
+
+class SuspendAccount(msgspec.Struct, frozen=True, kw_only=True):
+    account_id: UUID
+    reason: str
+    actor_id: UUID
