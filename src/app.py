@@ -41,9 +41,10 @@ from src.core.observability.request_context import REQUEST_ID_HEADER, tracing_re
 from src.core.runtime.jobs import PeriodicJob
 from src.core.runtime.lifespan import build_lifespan, resources_from
 from src.core.runtime.rate_counters import RateCounter, RatePolicy
+from src.core.security.api_keys import SCOPES
 from src.core.security.outbound import Resolve
 from src.core.settings import Settings, SettingsError, load_settings
-from src.features import admin, auth, avatars, health, users, webhooks
+from src.features import admin, api_keys, auth, avatars, health, users, webhooks
 
 if TYPE_CHECKING:
     from src.core.observability.tracing import Tracing
@@ -58,6 +59,7 @@ FEATURES: tuple[ControllerRouterHandler, ...] = (
     users.router,
     avatars.router,
     webhooks.router,
+    api_keys.router,
     admin.router,
 )
 # Routers served at the root, outside the versioned API (probes; OAuth discovery, RFC 8615).
@@ -75,6 +77,10 @@ _TAGS = [
         "once with retries; the delivery log.",
     ),
     Tag(
+        name="api-keys",
+        description="Personal access tokens for scripts and integrations, each limited to its scopes.",
+    ),
+    Tag(
         name="admin",
         description="For moderators and admins: find accounts, suspend them, change roles, hide avatars; the audit "
         "log. Each operation says the role it needs; others get 403 `insufficient_role`.",
@@ -89,8 +95,9 @@ _DESCRIPTION = (
     "rate limited and says so in `RateLimit-*` headers."
 )
 _TOKEN_URL = f"{API_PREFIX}/auth/token"
-# Protected operations accept either (src.core.http.auth.BEARER_SECURITY): the same bearer
-# token, which OAuth2 tells Swagger UI's Authorize dialog (and OAuth clients) how to get.
+# Protected operations accept either token scheme (src.core.http.auth.bearer_security): the
+# same bearer token, which OAuth2 tells Swagger UI's Authorize dialog (and OAuth clients)
+# how to get; those an API key may call also list ApiKeyAuth, with the scope they need.
 _SECURITY_SCHEMES: dict[str, SecurityScheme | Reference] = {
     "BearerAuth": SecurityScheme(
         type="http",
@@ -103,6 +110,15 @@ _SECURITY_SCHEMES: dict[str, SecurityScheme | Reference] = {
         description="E-mail address (as username) and password, at the OAuth 2 token endpoint; no client "
         "authentication (leave client_id and client_secret empty), no scopes.",
         flows=OAuthFlows(password=OAuthFlow(token_url=_TOKEN_URL, refresh_url=_TOKEN_URL, scopes={})),
+    ),
+    "ApiKeyAuth": SecurityScheme(
+        type="http",
+        scheme="bearer",
+        description="An API key (`ava_...`) from `POST /api/v1/api-keys`, for scripts and integrations, sent as "
+        "`Authorization: Bearer <key>`. Each operation that lists this scheme names the scope it needs in "
+        "`x-api-key-scope` and its description (one of " + ", ".join(f"`{scope}`" for scope in SCOPES) + "); a key "
+        "without it gets 403 `insufficient_scope`. Operations that do not list it refuse keys (403 "
+        "`api_key_not_allowed`).",
     ),
 }
 # Headers a browser client may send, and may read, across origins.

@@ -154,7 +154,6 @@ async def _change_role(connection: Connection, args: argparse.Namespace) -> int:
         role=role,
         reason=reason,
         actor_id=None,
-        actor_role="operator",
         only_from=None if granting else args.role,
     )
     async with connection.transaction():

@@ -95,6 +95,15 @@ def test_the_token_endpoint_walk_through_runs_as_written(database_url: str, tmp_
     assert msgspec.json.decode(error) == msgspec.json.decode(_readme_block(heading, document, "json"))
 
 
+def test_the_api_key_walk_through_runs_as_written(database_url: str, tmp_path: Path) -> None:
+    """docs/authentication.md's curl lines for API keys, and what it says they print."""
+    heading, document = "API keys", "docs/authentication.md"
+    result = _run_walk_through(_readme_block(heading, document), database_url, tmp_path)
+
+    assert result.stdout.decode().splitlines() == ["Lin", "403"]
+    assert "which prints `Lin` (the key reads the account) and `403`" in (PROJECT_ROOT / document).read_text()
+
+
 def test_the_sample_startup_line_is_what_serve_logs() -> None:
     readme = (PROJECT_ROOT / "README.md").read_text()
     line = next(line for line in readme.splitlines() if "startup_complete" in line and "[info" in line)

@@ -9,7 +9,10 @@ from typing import Any
 import msgspec
 import pytest
 
+from src.app import create_app
 from src.cli import openapi_document
+from src.core.http.auth import required_scope
+from src.core.security.api_keys import SCOPES
 from tests.conftest import base_settings
 
 METHODS = {"get", "post", "put", "patch", "delete"}
@@ -129,14 +132,52 @@ def test_protected_operations_declare_either_scheme(document: dict[str, Any]) ->
     }
     protected = 0
     for method, path, operation in operations(document):
+        security = operation.get("security", [])
+        # An operation an API key may call adds ApiKeyAuth, with its scope, after the token schemes.
+        tokens = [requirement for requirement in security if "ApiKeyAuth" not in requirement]
         if "401" in operation["responses"] and not path.startswith("/api/v1/auth/"):
-            assert operation.get("security") in (REQUIRED, OPTIONAL), f"{method} {path}"
+            assert tokens in (REQUIRED, OPTIONAL), f"{method} {path}"
             protected += 1
         # Whatever names one scheme names the other: both stand for the same bearer token.
-        for requirement in operation.get("security", []):
-            if requirement:
-                assert operation["security"][-2:] == REQUIRED, f"{method} {path}"
+        if any(tokens):
+            assert tokens[-2:] == REQUIRED, f"{method} {path}"
     assert protected >= 15
+
+
+def test_every_operation_an_api_key_may_call_declares_its_scope(document: dict[str, Any]) -> None:
+    scheme = document["components"]["securitySchemes"]["ApiKeyAuth"]
+    assert (scheme["type"], scheme["scheme"]) == ("http", "bearer")
+    assert all(f"`{scope}`" in scheme["description"] for scope in SCOPES)
+    app = create_app(base_settings())
+    declared = {
+        str(handler.operation_id): required_scope(handler)
+        for route in app.routes
+        for handler in getattr(route, "route_handlers", ())
+        if handler.operation_id and "OPTIONS" not in handler.http_methods
+    }
+    listed = 0
+    for method, path, operation in operations(document):
+        keys = [
+            requirement["ApiKeyAuth"] for requirement in operation.get("security", []) if "ApiKeyAuth" in requirement
+        ]
+        scope = declared.get(operation["operationId"])
+        # OpenAPI gives scopes to OAuth 2 schemes only: the scope is the operation's extension.
+        assert keys == ([[]] if scope is not None else []), f"{method} {path}"
+        assert operation.get("x-api-key-scope") == scope, f"{method} {path}"
+        if scope is not None:
+            assert operation["description"].endswith(f"An API key needs the `{scope}` scope."), f"{method} {path}"
+        listed += bool(keys)
+    assert listed >= 20
+    # What a key may never do, whatever its scopes: its own kind, sessions, the password, the account.
+    for operation_id in (
+        "createApiKey",
+        "listApiKeys",
+        "revokeApiKey",
+        "listSessions",
+        "changeMyPassword",
+        "deleteMyAccount",
+    ):
+        assert declared[operation_id] is None, operation_id
 
 
 def test_the_oauth2_scheme_is_the_password_flow_of_the_token_endpoint(document: dict[str, Any]) -> None:
@@ -212,7 +253,9 @@ def test_request_strings_that_are_stored_refuse_nul(document: dict[str, Any]) ->
     for _, _, _, name in request_bodies(document):
         for field, spec in schemas[name]["properties"].items():
             kinds = {spec.get("type"), *(option.get("type") for option in spec.get("oneOf", []))}
-            if "string" not in kinds or field in NEVER_STORED or "enum" in spec:  # an enum is matched exactly
+            formats = {spec.get("format"), *(option.get("format") for option in spec.get("oneOf", []))}
+            # An enum is matched exactly, a date-time parsed: neither holds NUL.
+            if "string" not in kinds or field in NEVER_STORED or "enum" in spec or "date-time" in formats:
                 continue
             assert "pattern" in spec, f"{name}.{field}: a stored string needs a pattern that refuses NUL"
             (example, *_) = spec["examples"]

@@ -17,6 +17,7 @@ __all__ = (
     "DomainError",
     "FieldError",
     "Forbidden",
+    "InsufficientScope",
     "InvalidInput",
     "Location",
     "NotFound",
@@ -71,6 +72,16 @@ class Forbidden(DomainError):
     status = 403
     code = "forbidden"
     title = "Forbidden"
+
+
+class InsufficientScope(Forbidden):
+    """An API key without the scope a route needs (RFC 6750 section 3.1)."""
+
+    code = "insufficient_scope"
+
+    def __init__(self, detail: str, *, scope: str) -> None:
+        super().__init__(detail)
+        self.scope = scope
 
 
 class NotFound(DomainError):

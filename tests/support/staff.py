@@ -22,9 +22,7 @@ async def grant(database_url: str, account: Account, role: Role) -> None:
     connection = await asyncpg.connect(database_url)
     try:
         async with connection.transaction():
-            command = ChangeRole(
-                account_id=UUID(account.id), role=role, reason="granted by a test", actor_id=None, actor_role="operator"
-            )
+            command = ChangeRole(account_id=UUID(account.id), role=role, reason="granted by a test", actor_id=None)
             await change_role(command, transaction=connection)
     finally:
         await connection.close()

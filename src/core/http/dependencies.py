@@ -38,6 +38,7 @@ from src.core.runtime.background import BackgroundTasks
 from src.core.runtime.lifespan import Resources, resources_from
 from src.core.runtime.password_checks import PasswordChecks
 from src.core.runtime.rate_counters import RateCounter
+from src.core.security.api_keys import VerifiedKeys
 from src.core.security.keys import SigningKeys
 from src.core.security.outbound import OutboundGuard
 from src.core.security.passwords import PasswordHasher
@@ -94,6 +95,10 @@ def provide_rate_counter(state: State) -> RateCounter:
     return require_resources(state).rate_counter
 
 
+def provide_verified_keys(state: State) -> VerifiedKeys:
+    return require_resources(state).api_keys
+
+
 def provide_password_checks(state: State) -> PasswordChecks:
     return require_resources(state).password_checks
 
@@ -122,6 +127,7 @@ KERNEL_DEPENDENCIES: Final[Mapping[str, Provide]] = {
     "passwords": Provide(provide_passwords, sync_to_thread=False),
     "signing_keys": Provide(provide_signing_keys, sync_to_thread=False),
     "cursors": Provide(provide_cursors, sync_to_thread=False),
+    "verified_keys": Provide(provide_verified_keys, sync_to_thread=False),
     "rate_counter": Provide(provide_rate_counter, sync_to_thread=False),
     "password_checks": Provide(provide_password_checks, sync_to_thread=False),
     "outbound": Provide(provide_outbound, sync_to_thread=False),

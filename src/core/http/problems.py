@@ -28,7 +28,15 @@ from litestar.types import ExceptionHandlersMap
 from msgspec import Meta
 
 from src.core.data.database import DATABASE_UNAVAILABLE_ERRORS, is_connection_lost
-from src.core.errors import DomainError, FieldError, InvalidInput, Location, ServiceUnavailable, TooManyRequests
+from src.core.errors import (
+    DomainError,
+    FieldError,
+    InsufficientScope,
+    InvalidInput,
+    Location,
+    ServiceUnavailable,
+    TooManyRequests,
+)
 from src.core.http.read_retry import mark_connection_lost
 from src.core.observability.logging import get_logger
 from src.core.observability.request_context import current_request_id, current_trace, record_exception
@@ -261,6 +269,8 @@ def problem_handlers(settings: Settings) -> ExceptionHandlersMap:
             log.warning("dependency_unavailable", dependency=exc.dependency, code=exc.code, cause=_cause_name(exc))
         elif isinstance(exc, TooManyRequests):
             headers["Retry-After"] = str(exc.retry_after)
+        elif isinstance(exc, InsufficientScope):
+            headers["WWW-Authenticate"] = f'Bearer realm="avatar-api", error="insufficient_scope", scope="{exc.scope}"'
         elif exc.status == 401:
             # RFC 6750: name the error only when a token was sent and refused.
             headers["WWW-Authenticate"] = (

@@ -30,6 +30,7 @@ from src.core.runtime.jobs import JobContext, JobRunner, PeriodicJob
 from src.core.runtime.password_checks import PasswordChecks
 from src.core.runtime.rate_counters import MemoryRateCounter, RateCounter, RatePolicy
 from src.core.runtime.server import report_failed_start
+from src.core.security.api_keys import VerifiedKeys
 from src.core.security.keys import SigningKeys
 from src.core.security.outbound import OutboundGuard, Resolve
 from src.core.security.passwords import PasswordHasher
@@ -54,6 +55,7 @@ class Resources:
     """Everything a worker shares between requests. Created once, at start-up."""
 
     __slots__ = (
+        "api_keys",
         "cursors",
         "database",
         "http",
@@ -98,6 +100,7 @@ class Resources:
         )
         self.outbound = outbound
         self.cursors = CursorCodec(keys.derive("pagination-cursor"))
+        self.api_keys = VerifiedKeys()
 
 
 class HasState(Protocol):

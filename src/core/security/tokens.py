@@ -67,7 +67,7 @@ class TokenPair(msgspec.Struct, frozen=True, kw_only=True):
     refresh_expires_in: Annotated[int, Meta(description="Seconds until the refresh token expires")]
 
 
-class AccessClaims(msgspec.Struct, frozen=True):
+class AccessClaims(msgspec.Struct, frozen=True, tag=True):
     user_id: UUID
     session_id: UUID
     token_id: UUID

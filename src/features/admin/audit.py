@@ -35,8 +35,12 @@ async def record_action(
     target: tuple[str, UUID],
     reason: str | None,
     details: dict[str, Any] | None = None,
+    credential: str | None = None,
 ) -> None:
+    """`credential`: what the actor acted with (`session:<id>`, `api_key:<id>`), kept in details."""
     target_type, target_id = target
+    if credential is not None:
+        details = {**(details or {}), "credential": credential}
     await connection.execute(
         INSERT_AUDIT_ENTRY,
         new_id(),

@@ -14,6 +14,7 @@ from litestar import Litestar
 from src.core.http.auth import required_role
 from src.core.security.roles import Role, at_least
 from tests.support.accounts import Account, new_account
+from tests.support.api_keys import new_api_key
 from tests.support.avatars import new_avatar
 from tests.support.problems import assert_problem
 from tests.support.staff import ADMIN, new_staff, suspend
@@ -96,7 +97,7 @@ MATRIX: dict[str, Row] = {
     "restoreAvatar": Row("moderator", _restore, 200),
     "listAuditLog": Row("admin", _audit_log, 200),
 }
-CALLERS = ("anonymous", "user", "moderator", "admin", "suspended admin")
+CALLERS = ("anonymous", "user", "moderator", "admin", "suspended admin", "admin's key", "admin's key, no admin scope")
 
 
 def staff_routes(app: Litestar) -> dict[str, Role]:
@@ -130,6 +131,10 @@ async def _caller(kind: str, client: httpx.AsyncClient, database_url: str) -> di
         return (await new_account(client)).headers
     if kind in {"moderator", "admin"}:
         return (await new_staff(client, database_url, kind)).headers  # type: ignore[arg-type]
+    if kind.startswith("admin's key"):
+        scope = "admin" if kind == "admin's key" else "avatars:write"
+        headers, _ = await new_api_key(client, await new_staff(client, database_url, "admin"), scope)
+        return headers
     suspended = await new_staff(client, database_url, "admin")
     assert (await suspend(client, await new_staff(client, database_url, "admin"), suspended)).status_code == 200
     return suspended.headers
@@ -149,7 +154,10 @@ async def test_each_caller_gets_the_documented_status(
     if caller in {"anonymous", "suspended admin"}:
         problem = assert_problem(response, 401, "unauthorized" if caller == "anonymous" else "invalid_token")
         assert "Bearer" in response.headers["www-authenticate"], problem
-    elif at_least(caller, row.role):  # type: ignore[arg-type]
+    elif caller == "admin's key, no admin scope":
+        assert_problem(response, 403, "insufficient_scope")
+        assert 'scope="admin"' in response.headers["www-authenticate"]
+    elif caller == "admin's key" or at_least(caller, row.role):  # type: ignore[arg-type]
         assert response.status_code == row.succeeds_with, response.text
     else:
         assert_problem(response, 403, "insufficient_role")

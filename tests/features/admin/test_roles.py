@@ -14,7 +14,7 @@ import pytest
 from tests.support.accounts import new_account
 from tests.support.problems import assert_problem
 from tests.support.server import API, clean_environment
-from tests.support.staff import ADMIN, new_staff
+from tests.support.staff import ADMIN, new_staff, suspend
 
 
 def api_users(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
@@ -77,10 +77,9 @@ async def test_an_admin_changes_roles_and_a_demotion_takes_effect_at_once(
     assert demoted.status_code == 200
     assert_problem(await client.get(f"{ADMIN}/accounts", headers=member.headers), 403, "insufficient_role")
     log = (await client.get(f"{ADMIN}/audit-log", params={"target_id": member.id}, headers=admin.headers)).json()
-    assert [entry["details"] for entry in log["data"]] == [
-        {"from": "moderator", "to": "user"},
-        {"from": "user", "to": "moderator"},
-    ]
+    changes = [{k: v for k, v in entry["details"].items() if k != "credential"} for entry in log["data"]]
+    assert changes == [{"from": "moderator", "to": "user"}, {"from": "user", "to": "moderator"}]
+    assert all(entry["details"]["credential"].startswith("session:") for entry in log["data"])
     assert log["data"][0]["request_id"] == demoted.headers["x-request-id"]
     assert (log["data"][0]["actor_id"], log["data"][0]["actor_role"]) == (admin.id, "admin")
     invalid = await client.put(role_of_member, json={"role": "owner", "reason": "x"}, headers=admin.headers)
@@ -129,3 +128,56 @@ async def test_the_audit_log_is_append_only(client: httpx.AsyncClient, database_
         assert await connection.fetchval("SELECT count(*) FROM audit_log") == 1
     finally:
         await connection.close()
+
+
+async def test_two_admins_suspending_each_other_at_once_leave_one_admin(
+    client: httpx.AsyncClient, database_url: str
+) -> None:
+    first = await new_staff(client, database_url, "admin")
+    second = await new_staff(client, database_url, "admin")
+
+    answers = await asyncio.gather(suspend(client, first, second), suspend(client, second, first))
+
+    statuses = sorted(answer.status_code for answer in answers)
+    assert statuses[0] == 200, [answer.text for answer in answers]
+    # The second is refused: by the gate (its session ended) or, inside its transaction, as no admin any more.
+    assert statuses[1] in {401, 403}, [answer.text for answer in answers]
+    connection = await asyncpg.connect(database_url)
+    try:
+        active = await connection.fetchval(
+            "SELECT count(*) FROM users WHERE id = ANY($1::uuid[]) AND suspended_at IS NULL",
+            [UUID(first.id), UUID(second.id)],
+        )
+    finally:
+        await connection.close()
+    assert active == 1
+
+
+async def test_an_admin_demoted_after_the_gate_checked_them_is_refused_inside_the_transaction(
+    client: httpx.AsyncClient, database_url: str
+) -> None:
+    """The gate's check and the write are two moments: the write reads the actor again."""
+    admin = await new_staff(client, database_url, "admin")
+    await new_staff(client, database_url, "admin")
+    target = await new_account(client)
+    connection = await asyncpg.connect(database_url)
+    try:
+        async with connection.transaction():
+            # Hold the staff, as a concurrent staff write would, so the request waits past its gate.
+            await connection.execute("SELECT id FROM users WHERE role <> 'user' FOR UPDATE")
+            request = asyncio.create_task(
+                client.put(
+                    f"{ADMIN}/accounts/{target.id}/role",
+                    json={"role": "moderator", "reason": "x"},
+                    headers=admin.headers,
+                )
+            )
+            await asyncio.sleep(0.3)  # it passed the gate and waits for the staff's rows
+            assert not request.done()
+            await connection.execute("UPDATE users SET role = 'user' WHERE id = $1", UUID(admin.id))
+        answer = await request
+        role = await connection.fetchval("SELECT role FROM users WHERE id = $1", UUID(target.id))
+    finally:
+        await connection.close()
+    assert_problem(answer, 403, "insufficient_role")
+    assert role == "user"

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from typing import Literal
 from uuid import UUID
 
 import msgspec
@@ -16,6 +15,7 @@ class ChangeRole(msgspec.Struct, frozen=True, kw_only=True):
     reason: str
     actor_id: UUID | None
     """None: an operator at the command line (`api users grant`)."""
-    actor_role: Literal["admin", "operator"]
+    actor_credential: str | None = None
+    """What the actor acted with (`session:<id>`, `api_key:<id>`), for the audit log."""
     only_from: Role | None = None
     """Change it only if the account has this role now (`api users revoke`)."""

@@ -15,8 +15,9 @@ from src.core.security.roles import Role
 from src.core.text import normalize_email
 from src.features.admin.audit import record_action
 from src.features.admin.change_role.command import ChangeRole
-from src.features.admin.change_role.queries import ACCOUNT_BY_EMAIL, LOCK_ACCOUNT, LOCK_ACTIVE_ADMINS, SET_ROLE
+from src.features.admin.change_role.queries import ACCOUNT_BY_EMAIL, LOCK_ACCOUNT, SET_ROLE
 from src.features.admin.read_model import SELECT_ACCOUNT, AccountView, account_view
+from src.features.admin.staff import lock_staff
 
 __all__ = ("RoleChange", "account_id_of", "change_role")
 
@@ -34,7 +35,8 @@ async def account_id_of(connection: Connection, email: str) -> UUID | None:
 
 
 async def change_role(command: ChangeRole, *, transaction: Connection) -> RoleChange:
-    admins = [row["id"] for row in await transaction.fetch(LOCK_ACTIVE_ADMINS)]
+    staff, actor_role = await lock_staff(transaction, actor_id=command.actor_id, needs="admin")
+    admins = [account_id for account_id, role in staff.items() if role == "admin"]
     previous: Role | None = await transaction.fetchval(LOCK_ACCOUNT, command.account_id)
     if previous is None:
         raise NotFound("No account with this id.")
@@ -45,11 +47,12 @@ async def change_role(command: ChangeRole, *, transaction: Connection) -> RoleCh
         await record_action(
             transaction,
             actor_id=command.actor_id,
-            actor_role=command.actor_role,
+            actor_role=actor_role,
             action="account.role_changed",
             target=("account", command.account_id),
             reason=command.reason,
             details={"from": previous, "to": command.role},
+            credential=command.actor_credential,
         )
     row = await transaction.fetchrow(SELECT_ACCOUNT, command.account_id)
     assert row is not None  # noqa: S101 - locked above: it still exists

@@ -1,12 +1,3 @@
-# The active admins, locked: two admins demoting each other at once take turns, so the
-# second sees the first's change and cannot leave the service with no admin.
-LOCK_ACTIVE_ADMINS = """
-SELECT id FROM users
-WHERE role = 'admin' AND deleted_at IS NULL AND suspended_at IS NULL
-ORDER BY id
-FOR UPDATE
-"""
-
 LOCK_ACCOUNT = """
 SELECT role FROM users WHERE id = $1 AND deleted_at IS NULL FOR UPDATE
 """

@@ -7,7 +7,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
 from src.core.data.database import Connection
-from src.core.http.auth import BEARER_SECURITY, Actor, requires_role
+from src.core.http.auth import Actor, bearer_security, requires_role
 from src.core.http.problems import problem_responses
 from src.features.admin.change_role.command import ChangeRole
 from src.features.admin.change_role.handler import change_role
@@ -24,7 +24,7 @@ __all__ = ("change_role_route",)
     description="user, moderator or admin; takes effect on the account's next request, on every instance. "
     "409 `last_admin` for the last active admin. Setting the role it has changes nothing and is not audited; "
     "a change is, with the reason.",
-    security=BEARER_SECURITY,
+    security=bearer_security("admin"),
     opt=requires_role("admin"),
     responses=problem_responses(400, 401, 403, 404, 409, 413, 415),
 )
@@ -35,6 +35,10 @@ async def change_role_route(
     transaction: NamedDependency[Connection],
 ) -> AccountView:
     command = ChangeRole(
-        account_id=account_id, role=data.role, reason=data.reason, actor_id=actor.user_id, actor_role="admin"
+        account_id=account_id,
+        role=data.role,
+        reason=data.reason,
+        actor_id=actor.user_id,
+        actor_credential=actor.credential,
     )
     return (await change_role(command, transaction=transaction)).account

@@ -10,11 +10,13 @@ from src.features.admin.audit import record_action
 from src.features.admin.hide_avatar.command import HideAvatar
 from src.features.admin.hide_avatar.queries import HIDE
 from src.features.admin.read_model import ModeratedAvatar
+from src.features.admin.staff import lock_staff
 
 __all__ = ("hide_avatar",)
 
 
 async def hide_avatar(command: HideAvatar, *, transaction: Connection) -> ModeratedAvatar:
+    _, actor_role = await lock_staff(transaction, actor_id=command.actor_id, needs="moderator")
     row = await transaction.fetchrow(HIDE, command.avatar_id, command.reason)
     if row is None:
         raise NotFound("No avatar with this id.")
@@ -34,7 +36,8 @@ async def hide_avatar(command: HideAvatar, *, transaction: Connection) -> Modera
     await record_action(
         transaction,
         actor_id=command.actor_id,
-        actor_role=command.actor_role,
+        actor_role=actor_role,
+        credential=command.actor_credential,
         action="avatar.hidden",
         target=("avatar", avatar.id),
         reason=command.reason,

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from typing import Literal
 from uuid import UUID
 
 from litestar import post
@@ -8,7 +7,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
 from src.core.data.database import Connection
-from src.core.http.auth import BEARER_SECURITY, Actor, requires_role
+from src.core.http.auth import Actor, bearer_security, requires_role
 from src.core.http.problems import problem_responses
 from src.features.admin.hide_avatar.command import HideAvatar
 from src.features.admin.hide_avatar.handler import hide_avatar
@@ -26,7 +25,7 @@ __all__ = ("hide_avatar_route",)
     "`hidden: true` and is told by the `avatar.hidden` event (webhooks), with the reason. 409 `already_hidden`. "
     "Audited.",
     status_code=200,
-    security=BEARER_SECURITY,
+    security=bearer_security("admin"),
     opt=requires_role("moderator"),
     responses=problem_responses(400, 401, 403, 404, 409, 413, 415),
 )
@@ -36,6 +35,7 @@ async def hide_avatar_route(
     actor: NamedDependency[Actor],
     transaction: NamedDependency[Connection],
 ) -> ModeratedAvatar:
-    role: Literal["moderator", "admin"] = "admin" if actor.role == "admin" else "moderator"
-    command = HideAvatar(avatar_id=avatar_id, reason=data.reason, actor_id=actor.user_id, actor_role=role)
+    command = HideAvatar(
+        avatar_id=avatar_id, reason=data.reason, actor_id=actor.user_id, actor_credential=actor.credential
+    )
     return await hide_avatar(command, transaction=transaction)

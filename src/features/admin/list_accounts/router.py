@@ -8,7 +8,7 @@ from litestar.params import FromQuery, QueryParameter
 
 from src.core.data.database import Connection
 from src.core.data.pagination import DEFAULT_LIMIT, CursorCodec
-from src.core.http.auth import BEARER_SECURITY, Actor, requires_role
+from src.core.http.auth import Actor, bearer_security, requires_role
 from src.core.http.paging import CursorParam, LimitParam
 from src.core.http.problems import problem_responses
 from src.core.security.roles import Role
@@ -31,7 +31,7 @@ type EmailPrefix = Annotated[
     summary="Find accounts (moderators and admins)",
     description="Live accounts, newest first, cursor-paginated; filter by the start of the e-mail address "
     "(case-insensitive), by role and by state.",
-    security=BEARER_SECURITY,
+    security=bearer_security("admin"),
     opt=requires_role("moderator"),
     responses=problem_responses(400, 401, 403),
 )

@@ -9,7 +9,7 @@ from litestar.params import FromQuery
 
 from src.core.data.database import Connection
 from src.core.data.pagination import DEFAULT_LIMIT, CursorCodec
-from src.core.http.auth import BEARER_SECURITY, Actor, requires_role
+from src.core.http.auth import Actor, bearer_security, requires_role
 from src.core.http.paging import CursorParam, LimitParam
 from src.core.http.problems import problem_responses
 from src.features.admin.list_audit_log.command import ListAuditLog
@@ -26,7 +26,7 @@ __all__ = ("list_audit_log_route",)
     description="Every action of a moderator, an admin or an operator at the command line: who, what, on what, "
     "why, the request id, when. Newest first, cursor-paginated; `target_id` narrows it to one account or avatar. "
     "Append-only: kept in the database, never changed or deleted.",
-    security=BEARER_SECURITY,
+    security=bearer_security("admin"),
     opt=requires_role("admin"),
     responses=problem_responses(400, 401, 403),
 )

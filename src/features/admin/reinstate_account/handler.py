@@ -9,11 +9,13 @@ from src.features.admin.audit import record_action
 from src.features.admin.read_model import SELECT_ACCOUNT, AccountView, account_view
 from src.features.admin.reinstate_account.command import ReinstateAccount
 from src.features.admin.reinstate_account.queries import REINSTATE
+from src.features.admin.staff import lock_staff
 
 __all__ = ("reinstate_account",)
 
 
 async def reinstate_account(command: ReinstateAccount, *, transaction: Connection) -> AccountView:
+    _, actor_role = await lock_staff(transaction, actor_id=command.actor_id, needs="admin")
     outcome = await transaction.fetchrow(REINSTATE, command.account_id)
     if outcome is None:
         raise NotFound("No account with this id.")
@@ -22,7 +24,7 @@ async def reinstate_account(command: ReinstateAccount, *, transaction: Connectio
     await record_action(
         transaction,
         actor_id=command.actor_id,
-        actor_role="admin",
+        actor_role=actor_role,
         action="account.reinstated",
         target=("account", command.account_id),
         reason=command.reason,
@@ -30,6 +32,7 @@ async def reinstate_account(command: ReinstateAccount, *, transaction: Connectio
             "suspended_at": outcome["suspended_at"].isoformat(),
             "suspension_reason": outcome["suspension_reason"],
         },
+        credential=command.actor_credential,
     )
     row = await transaction.fetchrow(SELECT_ACCOUNT, command.account_id)
     assert row is not None  # noqa: S101 - locked above: it still exists

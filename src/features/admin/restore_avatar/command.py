@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from typing import Literal
 from uuid import UUID
 
 import msgspec
@@ -12,4 +11,5 @@ class RestoreAvatar(msgspec.Struct, frozen=True, kw_only=True):
     avatar_id: UUID
     reason: str
     actor_id: UUID
-    actor_role: Literal["moderator", "admin"]
+    actor_credential: str | None = None
+    """What the actor acted with (`session:<id>`, `api_key:<id>`), for the audit log."""

@@ -10,11 +10,13 @@ from src.features.admin.audit import record_action
 from src.features.admin.read_model import ModeratedAvatar
 from src.features.admin.restore_avatar.command import RestoreAvatar
 from src.features.admin.restore_avatar.queries import RESTORE
+from src.features.admin.staff import lock_staff
 
 __all__ = ("restore_avatar",)
 
 
 async def restore_avatar(command: RestoreAvatar, *, transaction: Connection) -> ModeratedAvatar:
+    _, actor_role = await lock_staff(transaction, actor_id=command.actor_id, needs="moderator")
     row = await transaction.fetchrow(RESTORE, command.avatar_id)
     if row is None:
         raise NotFound("No avatar with this id.")
@@ -28,7 +30,8 @@ async def restore_avatar(command: RestoreAvatar, *, transaction: Connection) -> 
     await record_action(
         transaction,
         actor_id=command.actor_id,
-        actor_role=command.actor_role,
+        actor_role=actor_role,
+        credential=command.actor_credential,
         action="avatar.restored",
         target=("avatar", avatar.id),
         reason=command.reason,

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from typing import Literal
 from uuid import UUID
 
 from litestar import post
@@ -8,7 +7,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
 from src.core.data.database import Connection
-from src.core.http.auth import BEARER_SECURITY, Actor, requires_role
+from src.core.http.auth import Actor, bearer_security, requires_role
 from src.core.http.problems import problem_responses
 from src.features.admin.read_model import ModeratedAvatar
 from src.features.admin.restore_avatar.command import RestoreAvatar
@@ -25,7 +24,7 @@ __all__ = ("restore_avatar_route",)
     description="Seen by everyone again; the owner is told by the `avatar.restored` event. 409 `not_hidden`. "
     "Audited with the reason.",
     status_code=200,
-    security=BEARER_SECURITY,
+    security=bearer_security("admin"),
     opt=requires_role("moderator"),
     responses=problem_responses(400, 401, 403, 404, 409, 413, 415),
 )
@@ -35,6 +34,7 @@ async def restore_avatar_route(
     actor: NamedDependency[Actor],
     transaction: NamedDependency[Connection],
 ) -> ModeratedAvatar:
-    role: Literal["moderator", "admin"] = "admin" if actor.role == "admin" else "moderator"
-    command = RestoreAvatar(avatar_id=avatar_id, reason=data.reason, actor_id=actor.user_id, actor_role=role)
+    command = RestoreAvatar(
+        avatar_id=avatar_id, reason=data.reason, actor_id=actor.user_id, actor_credential=actor.credential
+    )
     return await restore_avatar(command, transaction=transaction)

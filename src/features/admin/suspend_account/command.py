@@ -11,3 +11,5 @@ class SuspendAccount(msgspec.Struct, frozen=True, kw_only=True):
     account_id: UUID
     reason: str
     actor_id: UUID
+    actor_credential: str | None = None
+    """What the actor acted with (`session:<id>`, `api_key:<id>`), for the audit log."""

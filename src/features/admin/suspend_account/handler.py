@@ -7,6 +7,7 @@ from src.core.data.database import Connection
 from src.core.errors import Conflict, NotFound
 from src.features.admin.audit import record_action
 from src.features.admin.read_model import SELECT_ACCOUNT, AccountView, account_view
+from src.features.admin.staff import lock_staff
 from src.features.admin.suspend_account.command import SuspendAccount
 from src.features.admin.suspend_account.queries import END_SESSIONS, LOCK_ACCOUNT, SUSPEND
 
@@ -16,6 +17,7 @@ __all__ = ("suspend_account",)
 async def suspend_account(command: SuspendAccount, *, transaction: Connection) -> AccountView:
     if command.account_id == command.actor_id:
         raise Conflict("You cannot suspend your own account.", code="cannot_suspend_self")
+    _, actor_role = await lock_staff(transaction, actor_id=command.actor_id, needs="admin")
     current = await transaction.fetchrow(LOCK_ACCOUNT, command.account_id)
     if current is None:
         raise NotFound("No account with this id.")
@@ -26,11 +28,12 @@ async def suspend_account(command: SuspendAccount, *, transaction: Connection) -
     await record_action(
         transaction,
         actor_id=command.actor_id,
-        actor_role="admin",
+        actor_role=actor_role,
         action="account.suspended",
         target=("account", command.account_id),
         reason=command.reason,
         details={"sessions_ended": ended},
+        credential=command.actor_credential,
     )
     row = await transaction.fetchrow(SELECT_ACCOUNT, command.account_id)
     assert row is not None  # noqa: S101 - locked above: it still exists

@@ -7,7 +7,7 @@ from litestar.di import NamedDependency
 
 from src.core.data.database import Connection
 from src.core.data.pagination import DEFAULT_LIMIT, CursorCodec
-from src.core.http.auth import BEARER_SECURITY, Principal
+from src.core.http.auth import BEARER_SECURITY, SessionPrincipal
 from src.core.http.paging import CursorParam, LimitParam
 from src.core.http.problems import problem_responses
 from src.features.auth.list_sessions.command import ListSessions
@@ -30,7 +30,7 @@ __all__ = ("list_sessions_route",)
 )
 async def list_sessions_route(
     request: Request[Any, Any, Any],
-    user: NamedDependency[Principal],
+    user: NamedDependency[SessionPrincipal],
     connection: NamedDependency[Connection],
     cursors: NamedDependency[CursorCodec],
     limit: LimitParam = DEFAULT_LIMIT,

@@ -9,7 +9,7 @@ from litestar.params import JSONBody
 
 from src.core.data.database import Connection
 from src.core.http.api_contract import sends_headers
-from src.core.http.auth import BEARER_SECURITY, Principal
+from src.core.http.auth import Principal, bearer_security, needs_scope
 from src.core.http.idempotency import Idempotency, IdempotencyKeyParam
 from src.core.http.problems import problem_responses
 from src.features.avatars.create_avatar.command import CreateAvatar
@@ -26,7 +26,8 @@ __all__ = ("create_avatar_route",)
     summary="Create an avatar",
     description="Send `Idempotency-Key` to make retries safe.",
     status_code=201,
-    security=BEARER_SECURITY,
+    security=bearer_security("avatars:write"),
+    opt=needs_scope("avatars:write"),
     response_headers=sends_headers("Location", "ETag"),
     responses={
         201: ResponseSpec(AvatarView, description="Created; `Location` and `ETag` name it and its version"),

@@ -8,7 +8,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, HeaderParameter
 
 from src.core.data.database import Connection
-from src.core.http.auth import BEARER_SECURITY, Principal
+from src.core.http.auth import Principal, bearer_security, needs_scope
 from src.core.http.problems import problem_responses
 from src.features.avatars.delete_avatar.command import DeleteAvatar
 from src.features.avatars.delete_avatar.handler import delete_avatar
@@ -21,7 +21,8 @@ __all__ = ("delete_avatar_route",)
     operation_id="deleteAvatar",
     summary="Delete an avatar",
     description="Owner only (403 otherwise). Afterwards it is gone from reads, lists, images and likes (404).",
-    security=BEARER_SECURITY,
+    security=bearer_security("avatars:write"),
+    opt=needs_scope("avatars:write"),
     responses=problem_responses(400, 401, 403, 404, 412),
 )
 async def delete_avatar_route(

@@ -8,7 +8,7 @@ from litestar.params import FromPath
 
 from src.core.data.database import Connection
 from src.core.http.api_contract import sends_headers
-from src.core.http.auth import OPTIONAL_BEARER_SECURITY, Principal
+from src.core.http.auth import Principal, needs_scope, optional_bearer_security
 from src.core.http.problems import problem_responses
 from src.features.avatars.get_avatar.command import GetAvatar
 from src.features.avatars.get_avatar.handler import get_avatar
@@ -23,7 +23,8 @@ __all__ = ("get_avatar_route",)
     summary="Get an avatar",
     description="Public. With a token, `liked_by_me` says whether you like it. `ETag` is the avatar's version, "
     "for `If-Match` on update.",
-    security=OPTIONAL_BEARER_SECURITY,
+    security=optional_bearer_security("avatars:read"),
+    opt=needs_scope("avatars:read"),
     response_headers=sends_headers("ETag"),
     responses=problem_responses(400, 401, 404),
 )

@@ -9,7 +9,7 @@ from litestar.params import FromQuery
 
 from src.core.data.database import Connection
 from src.core.data.pagination import DEFAULT_LIMIT, CursorCodec
-from src.core.http.auth import OPTIONAL_BEARER_SECURITY, Principal
+from src.core.http.auth import Principal, needs_scope, optional_bearer_security
 from src.core.http.paging import CursorParam, LimitParam
 from src.core.http.problems import problem_responses
 from src.features.avatars.list_avatars.command import ListAvatars
@@ -26,7 +26,8 @@ __all__ = ("list_avatars_route",)
     summary="List avatars, newest first",
     description="Public. Cursor-paginated: follow `links.next` (or pass `meta.next_cursor` as `cursor`) until it "
     "is null. Pages stay correct while avatars are added or deleted between requests.",
-    security=OPTIONAL_BEARER_SECURITY,
+    security=optional_bearer_security("avatars:read"),
+    opt=needs_scope("avatars:read"),
     responses=problem_responses(400, 401),
 )
 async def list_avatars_route(

@@ -7,7 +7,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath
 
 from src.core.data.database import Connection
-from src.core.http.auth import BEARER_SECURITY, Principal
+from src.core.http.auth import Principal, bearer_security, needs_scope
 from src.core.http.problems import problem_responses
 from src.features.avatars.unlike_avatar.command import UnlikeAvatar
 from src.features.avatars.unlike_avatar.handler import unlike_avatar
@@ -21,7 +21,8 @@ __all__ = ("unlike_avatar_route",)
     summary="Take your like back",
     description="Idempotent: repeating it changes nothing. `likes_count` stays exact under any concurrency.",
     status_code=204,
-    security=BEARER_SECURITY,
+    security=bearer_security("avatars:write"),
+    opt=needs_scope("avatars:write"),
     responses=problem_responses(400, 401, 404),
 )
 async def unlike_avatar_route(

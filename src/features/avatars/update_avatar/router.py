@@ -10,7 +10,7 @@ from litestar.params import FromPath, HeaderParameter, JSONBody
 
 from src.core.data.database import Connection
 from src.core.http.api_contract import sends_headers
-from src.core.http.auth import BEARER_SECURITY, Principal
+from src.core.http.auth import Principal, bearer_security, needs_scope
 from src.core.http.problems import problem_responses
 from src.features.avatars.read_model import AvatarView
 from src.features.avatars.update_avatar.command import UpdateAvatar
@@ -26,7 +26,8 @@ __all__ = ("update_avatar_route",)
     summary="Change an avatar's name or colour",
     description="Owner only (403 otherwise). Send `If-Match` with the `ETag` you read (or the `etag` of the "
     "avatar in a list) to refuse (412) an edit that would overwrite someone else's newer one.",
-    security=BEARER_SECURITY,
+    security=bearer_security("avatars:write"),
+    opt=needs_scope("avatars:write"),
     response_headers=sends_headers("ETag"),
     responses=problem_responses(400, 401, 403, 404, 412, 413, 415),
 )

@@ -5,7 +5,7 @@ from litestar.di import NamedDependency
 from litestar.params import JSONBody
 
 from src.core.data.database import Database
-from src.core.http.auth import BEARER_SECURITY, Principal
+from src.core.http.auth import BEARER_SECURITY, SessionPrincipal
 from src.core.http.problems import problem_responses
 from src.core.runtime.password_checks import PasswordChecks
 from src.core.security.passwords import PasswordHasher
@@ -29,7 +29,7 @@ __all__ = ("change_password_route",)
 )
 async def change_password_route(
     data: JSONBody[ChangePasswordRequest],
-    user: NamedDependency[Principal],
+    user: NamedDependency[SessionPrincipal],
     database: NamedDependency[Database],
     passwords: NamedDependency[PasswordHasher],
     password_checks: NamedDependency[PasswordChecks],

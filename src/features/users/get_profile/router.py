@@ -4,7 +4,7 @@ from litestar import get
 from litestar.di import NamedDependency
 
 from src.core.data.database import Connection
-from src.core.http.auth import BEARER_SECURITY, Principal
+from src.core.http.auth import Principal, bearer_security, needs_scope
 from src.core.http.problems import problem_responses
 from src.features.users.get_profile.command import GetProfile
 from src.features.users.get_profile.handler import get_profile
@@ -18,7 +18,8 @@ __all__ = ("get_profile_route",)
     operation_id="getMyProfile",
     summary="Your account",
     description="Your id, e-mail address, display name, and when the account was created and last changed.",
-    security=BEARER_SECURITY,
+    security=bearer_security("account:read"),
+    opt=needs_scope("account:read"),
     responses=problem_responses(401, 404),
 )
 async def get_profile_route(user: NamedDependency[Principal], connection: NamedDependency[Connection]) -> Profile:

@@ -6,7 +6,7 @@ from litestar.di import NamedDependency
 from litestar.params import JSONBody
 
 from src.core.data.database import Connection
-from src.core.http.auth import BEARER_SECURITY, Principal
+from src.core.http.auth import Principal, bearer_security, needs_scope
 from src.core.http.problems import problem_responses
 from src.features.users.read_model import Profile
 from src.features.users.update_profile.command import UpdateProfile
@@ -24,7 +24,8 @@ __all__ = ("update_profile_route",)
         "Only the display name changes here. The same rules as at sign-up apply (visible "
         "characters, no bidirectional controls)."
     ),
-    security=BEARER_SECURITY,
+    security=bearer_security("account:write"),
+    opt=needs_scope("account:write"),
     responses=problem_responses(400, 401, 404, 413, 415),
 )
 async def update_profile_route(

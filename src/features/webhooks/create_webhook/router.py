@@ -10,7 +10,7 @@ from litestar.params import JSONBody
 
 from src.core.data.database import Connection, Database
 from src.core.http.api_contract import sends_headers
-from src.core.http.auth import BEARER_SECURITY, Principal
+from src.core.http.auth import Principal, bearer_security, needs_scope
 from src.core.http.idempotency import Idempotency, IdempotencyKeyParam
 from src.core.http.problems import problem_responses
 from src.core.security.outbound import OutboundGuard
@@ -35,7 +35,8 @@ _SHOWN_ONCE: Final = frozenset({"secret"})
     "Standard Webhooks spec (webhook-id, webhook-timestamp, webhook-signature). Send `Idempotency-Key` to make "
     "retries safe.",
     status_code=201,
-    security=BEARER_SECURITY,
+    security=bearer_security("webhooks:manage"),
+    opt=needs_scope("webhooks:manage"),
     response_headers=sends_headers("Location"),
     responses={
         201: ResponseSpec(NewSecretView, description="Created; keep the secret"),

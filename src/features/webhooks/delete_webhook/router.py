@@ -7,7 +7,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath
 
 from src.core.data.database import Connection
-from src.core.http.auth import BEARER_SECURITY, Principal
+from src.core.http.auth import Principal, bearer_security, needs_scope
 from src.core.http.problems import problem_responses
 from src.features.webhooks.delete_webhook.command import DeleteWebhook
 from src.features.webhooks.delete_webhook.handler import delete_webhook
@@ -23,7 +23,8 @@ __all__ = ("delete_webhook_route",)
         "Its deliveries, sent or pending, and their attempts go with it: nothing more is sent. Only"
         " your own webhooks (404 otherwise)."
     ),
-    security=BEARER_SECURITY,
+    security=bearer_security("webhooks:manage"),
+    opt=needs_scope("webhooks:manage"),
     responses=problem_responses(400, 401, 404),
 )
 async def delete_webhook_route(

@@ -7,7 +7,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath
 
 from src.core.data.database import Connection
-from src.core.http.auth import BEARER_SECURITY, Principal
+from src.core.http.auth import Principal, bearer_security, needs_scope
 from src.core.http.problems import problem_responses
 from src.features.webhooks.get_webhook.command import GetWebhook
 from src.features.webhooks.get_webhook.handler import get_webhook
@@ -21,7 +21,8 @@ __all__ = ("get_webhook_route",)
     operation_id="getWebhook",
     summary="One of your webhooks",
     description="Shows whether it is enabled, and why not. The secret is never shown again.",
-    security=BEARER_SECURITY,
+    security=bearer_security("webhooks:manage"),
+    opt=needs_scope("webhooks:manage"),
     responses=problem_responses(400, 401, 404),
 )
 async def get_webhook_route(

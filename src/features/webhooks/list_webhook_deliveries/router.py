@@ -9,7 +9,7 @@ from litestar.params import FromPath
 
 from src.core.data.database import Connection
 from src.core.data.pagination import DEFAULT_LIMIT, CursorCodec
-from src.core.http.auth import BEARER_SECURITY, Principal
+from src.core.http.auth import Principal, bearer_security, needs_scope
 from src.core.http.paging import CursorParam, LimitParam
 from src.core.http.problems import problem_responses
 from src.features.webhooks.list_webhook_deliveries.command import ListWebhookDeliveries
@@ -25,7 +25,8 @@ __all__ = ("list_webhook_deliveries_route",)
     summary="The delivery log of one of your webhooks, newest attempt first",
     description="Every attempt: the event, the outcome, the receiver's status, how long it took, and when the "
     "next retry is due. Kept for WEBHOOK_RETENTION_DAYS.",
-    security=BEARER_SECURITY,
+    security=bearer_security("webhooks:manage"),
+    opt=needs_scope("webhooks:manage"),
     responses=problem_responses(400, 401, 404),
 )
 async def list_webhook_deliveries_route(

@@ -7,7 +7,7 @@ from litestar.di import NamedDependency
 
 from src.core.data.database import Connection
 from src.core.data.pagination import DEFAULT_LIMIT, CursorCodec
-from src.core.http.auth import BEARER_SECURITY, Principal
+from src.core.http.auth import Principal, bearer_security, needs_scope
 from src.core.http.paging import CursorParam, LimitParam
 from src.core.http.problems import problem_responses
 from src.features.webhooks.list_webhooks.command import ListWebhooks
@@ -25,7 +25,8 @@ __all__ = ("list_webhooks_route",)
         "Cursor pages of your subscriptions, with whether each is enabled and since when it fails. "
         "Secrets are never listed: they are shown once, at creation and rotation."
     ),
-    security=BEARER_SECURITY,
+    security=bearer_security("webhooks:manage"),
+    opt=needs_scope("webhooks:manage"),
     responses=problem_responses(400, 401),
 )
 async def list_webhooks_route(

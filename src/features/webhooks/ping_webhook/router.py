@@ -9,7 +9,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath
 
 from src.core.data.database import Database
-from src.core.http.auth import BEARER_SECURITY, Principal
+from src.core.http.auth import Principal, bearer_security, needs_scope
 from src.core.http.problems import problem_responses
 from src.core.runtime.rate_counters import RateCounter, RatePolicy, Reservations
 from src.core.security.outbound import OutboundGuard
@@ -29,8 +29,8 @@ __all__ = ("ping_webhook_route",)
     "A receiver that fails is reported with `delivered: false`, still as 200. Not part of the delivery log. "
     "Limited per user (`ping` policy), and one at a time: 429 `ping_in_progress` while another is waiting.",
     status_code=200,
-    security=BEARER_SECURITY,
-    opt={"rate_limit": "ping"},
+    security=bearer_security("webhooks:manage"),
+    opt=needs_scope("webhooks:manage", rate_limit="ping"),
     responses=problem_responses(400, 401, 404),
 )
 async def ping_webhook_route(

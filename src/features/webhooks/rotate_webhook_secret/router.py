@@ -7,7 +7,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath
 
 from src.core.data.database import Connection
-from src.core.http.auth import BEARER_SECURITY, Principal
+from src.core.http.auth import Principal, bearer_security, needs_scope
 from src.core.http.problems import problem_responses
 from src.core.settings import Settings
 from src.features.webhooks.read_model import NewSecretView
@@ -25,7 +25,8 @@ __all__ = ("rotate_webhook_secret_route",)
     "is signed with both secrets (two `v1,` signatures in `webhook-signature`), so a receiver can switch to the "
     "new one without missing an event.",
     status_code=200,
-    security=BEARER_SECURITY,
+    security=bearer_security("webhooks:manage"),
+    opt=needs_scope("webhooks:manage"),
     responses=problem_responses(400, 401, 404),
 )
 async def rotate_webhook_secret_route(

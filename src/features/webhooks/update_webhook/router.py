@@ -8,7 +8,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
 from src.core.data.database import Database
-from src.core.http.auth import BEARER_SECURITY, Principal
+from src.core.http.auth import Principal, bearer_security, needs_scope
 from src.core.http.problems import problem_responses
 from src.core.security.outbound import OutboundGuard
 from src.features.webhooks.read_model import WebhookView
@@ -27,7 +27,8 @@ __all__ = ("update_webhook_route",)
         "Send the fields to change. A new URL is checked as at creation. `enabled: false` keeps the"
         " webhook and stops its deliveries; `true` turns a webhook disabled after failures back on."
     ),
-    security=BEARER_SECURITY,
+    security=bearer_security("webhooks:manage"),
+    opt=needs_scope("webhooks:manage"),
     responses=problem_responses(400, 401, 404, 413, 415),
 )
 async def update_webhook_route(

@@ -1,0 +1,3 @@
+"""No request body and no response body (204)."""
+
+__all__: tuple[str, ...] = ()
