@@ -71,10 +71,11 @@ def _no_info_logs() -> None:
 
 
 def _no_request_ids() -> None:
-    edge.uuid7 = lambda: "0"  # type: ignore[assignment,return-value]
-    edge.bind_request_id = lambda _: None  # type: ignore[assignment,return-value]
-    edge.unbind_request_id = lambda _: None  # type: ignore[assignment]
-    edge._incoming_request_id = lambda _: None
+    # Patched by name: the ablation swaps module attributes that the types rightly forbid.
+    setattr(edge, "uuid7", lambda: "0")  # noqa: B010
+    setattr(edge, "bind_request_id", lambda _: None)  # noqa: B010
+    setattr(edge, "unbind_request_id", lambda _: None)  # noqa: B010
+    setattr(edge, "_incoming_request_id", lambda _: None)  # noqa: B010
 
 
 class _NoMetrics:
@@ -88,7 +89,7 @@ class _NoMetrics:
 
 
 def _no_metrics() -> None:
-    edge.RequestMetrics = _NoMetrics  # type: ignore[assignment,misc]
+    setattr(edge, "RequestMetrics", _NoMetrics)  # noqa: B010
 
 
 def _no_security_headers() -> None:
@@ -115,16 +116,16 @@ def _no_auth_on_public_reads() -> None:
 
 
 def _no_strict_bodies() -> None:
-    body.StrictJsonBodies.step_for = lambda self, handler: None  # type: ignore[method-assign,assignment,misc]
-    form.StrictFormBodies.step_for = lambda self, handler: None  # type: ignore[method-assign,assignment,misc]
+    body.StrictJsonBodies.step_for = lambda self, handler: None  # type: ignore[method-assign]
+    form.StrictFormBodies.step_for = lambda self, handler: None  # type: ignore[method-assign]
 
 
 def _no_strict_query() -> None:
-    parameters.StrictQueryParameters.step_for = lambda self, handler: None  # type: ignore[method-assign,assignment,misc]
+    parameters.StrictQueryParameters.step_for = lambda self, handler: None  # type: ignore[method-assign]
 
 
 def _no_read_retry() -> None:
-    src.app.ReadRetryMiddleware = lambda app: app  # type: ignore[assignment,misc,return-value]
+    setattr(src.app, "ReadRetryMiddleware", lambda app: app)  # noqa: B010
 
 
 def _no_waiting_line() -> None:
@@ -152,15 +153,16 @@ def _bare_providers() -> None:
         async with bare(request) as each, each.transaction():
             yield each
 
-    src.app.KERNEL_DEPENDENCIES = {  # type: ignore[misc]
+    bare_dependencies = {
         **dependencies.KERNEL_DEPENDENCIES,
         "connection": Provide(connection),
         "transaction": Provide(transaction),
     }
+    setattr(src.app, "KERNEL_DEPENDENCIES", bare_dependencies)  # noqa: B010
 
 
 def _no_problem_mapping() -> None:
-    src.app.problem_handlers = lambda settings: {}  # type: ignore[assignment]
+    setattr(src.app, "problem_handlers", lambda settings: {})  # noqa: B010
 
 
 SWITCHES: Final[dict[str, Callable[[], None]]] = {

@@ -589,7 +589,7 @@ def _row(values: Sequence[object], widths: Sequence[int]) -> str:
 
 
 def print_tables(report: dict[str, Any]) -> None:
-    widths = (28, 5, 7, 7, 7, 8, 6, 11)
+    widths: tuple[int, ...] = (28, 5, 7, 7, 7, 8, 6, 11)
     if report["closed_loop"]:
         print("\nclosed loop (one worker, pool of 10; wrk timeout 30 s)")
         print(_row(("endpoint", "conns", "rps", "p50", "p99", "slowest", "503s", "slowest 503"), widths))

@@ -176,9 +176,8 @@ async def measure(url: str, dsn: str, receiver: Receiver, samples: int, events: 
         async with asyncio.timeout(30):
             while await connection.fetchval("SELECT count(*) FROM webhook_deliveries WHERE status <> 'succeeded'"):
                 await asyncio.sleep(0.05)
-        states = dict(
-            await connection.fetch("SELECT status, count(*) FROM webhook_deliveries GROUP BY status")  # type: ignore[arg-type]
-        )
+        rows = await connection.fetch("SELECT status, count(*) FROM webhook_deliveries GROUP BY status")
+        states: dict[str, int] = {row[0]: row[1] for row in rows}
     finally:
         await connection.close()
     bulk = sorted(t for key, t in receiver.arrivals.items() if t >= written)

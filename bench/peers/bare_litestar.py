@@ -127,6 +127,7 @@ async def create_avatar(
         if await connection.fetchval(SESSION_IS_ACTIVE, claims.session_id, claims.user_id) is None:
             raise HTTPException(status_code=401, detail="The session has ended.")
         row = await connection.fetchrow(INSERT_AVATAR, compat.uuid7(), claims.user_id, name, data.color.upper())
+        assert row is not None  # noqa: S101 - INSERT ... RETURNING returns the row
         view = avatar_view(row)
         avatar = msgspec.structs.asdict(view)
         del avatar["liked_by_me"]

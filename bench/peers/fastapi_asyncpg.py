@@ -289,6 +289,7 @@ async def create_avatar(
 ) -> AvatarView:
     async with connection.transaction():
         row = await connection.fetchrow(INSERT_AVATAR, uuid7(), user.id, body.name, body.color)
+        assert row is not None  # noqa: S101 - INSERT ... RETURNING returns the row
         avatar = AvatarView.from_row(row)
         event = {"avatar": avatar.model_dump(mode="json", exclude={"liked_by_me"})}
         await connection.execute(INSERT_EVENT, uuid7(), "avatar.created", user.id, json.dumps(event), None)
