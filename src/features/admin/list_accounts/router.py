@@ -4,6 +4,7 @@ from typing import Annotated, Any
 
 from litestar import Request, get
 from litestar.di import NamedDependency
+from litestar.openapi.spec import Example
 from litestar.params import FromQuery, QueryParameter
 
 from src.core.data.database import Connection
@@ -12,7 +13,7 @@ from src.core.http.auth import Actor, bearer_security, requires_role
 from src.core.http.paging import CursorParam, LimitParam
 from src.core.http.problems import problem_responses
 from src.core.security.roles import Role
-from src.core.text import normalize_email
+from src.core.text import END, normalize_email
 from src.features.admin.list_accounts.command import ListAccounts
 from src.features.admin.list_accounts.handler import list_accounts
 from src.features.admin.list_accounts.schema import AccountsPage
@@ -20,8 +21,15 @@ from src.features.admin.read_model import AccountState
 
 __all__ = ("list_accounts_route",)
 
-type EmailPrefix = Annotated[
-    str, QueryParameter(min_length=1, max_length=254, description="Accounts whose e-mail address starts with this")
+# Not nullable, as `cursor`: empty is "every address", which is what `?email_prefix=` sends.
+EmailPrefix = Annotated[
+    str,
+    QueryParameter(
+        max_length=254,
+        pattern=rf"^[^\x00-\x1f\x7f]*{END}",
+        description="Accounts whose e-mail address starts with this (any case); empty: every address",
+        examples=[Example(value="ada@")],
+    ),
 ]
 
 
@@ -40,7 +48,7 @@ async def list_accounts_route(
     actor: NamedDependency[Actor],
     connection: NamedDependency[Connection],
     cursors: NamedDependency[CursorCodec],
-    email_prefix: FromQuery[EmailPrefix | None] = None,
+    email_prefix: EmailPrefix = "",
     role: FromQuery[Role | None] = None,
     account_state: Annotated[
         AccountState | None, QueryParameter(name="state", description="active or suspended")
@@ -48,7 +56,7 @@ async def list_accounts_route(
     limit: LimitParam = DEFAULT_LIMIT,
     cursor: CursorParam = "",
 ) -> AccountsPage:
-    prefix = normalize_email(email_prefix) if email_prefix is not None else None
+    prefix = normalize_email(email_prefix) if email_prefix else None
     pagination = cursors.paginate(
         request.url.path,
         scope="admin.accounts",
