@@ -23,7 +23,6 @@ import argparse
 import json
 import statistics
 import sys
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -32,7 +31,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.run import RESULTS, Endpoint, free_port, process_stat, session, start, wrk  # noqa: E402
+from bench.run import RESULTS, Endpoint, cpu_per_request, free_port, session, start  # noqa: E402
 
 CREDENTIALS = ("jwt", "api_key")
 
@@ -72,17 +71,12 @@ def main() -> int:
                     for credential in CREDENTIALS:
                         load_env = bench.fresh_load_env()
                         env = {**load_env, "BENCH_TOKEN": key} if credential == "api_key" else load_env
-                        wrk(running.url, endpoint, 16, 1, env)  # warm-up
-                        cpu_before, _ = process_stat(running.process.pid)
-                        began = time.monotonic()
-                        figures = wrk(running.url, endpoint, 64, args.seconds, env)
-                        cpu, _ = process_stat(running.process.pid)
+                        cpu, figures = cpu_per_request(
+                            running.url, endpoint, env, running.process.pid, seconds=args.seconds
+                        )
                         if figures["non_2xx"]:
                             raise SystemExit(f"{endpoint.name} with {credential}: {figures['non_2xx']} answers not 2xx")
-                        requests = figures["rps"] * (time.monotonic() - began)
-                        samples.setdefault((endpoint_key, credential), []).append(
-                            (figures["rps"], (cpu - cpu_before) / requests * 1e6)
-                        )
+                        samples.setdefault((endpoint_key, credential), []).append((figures["rps"], cpu))
     rows: dict[str, dict[str, dict[str, float]]] = {}
     for (endpoint_key, credential), values in samples.items():
         rows.setdefault(endpoint_key, {})[credential] = {

@@ -16,14 +16,13 @@ import argparse
 import json
 import statistics
 import sys
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.run import ENDPOINTS, RESULTS, free_port, ours_for_scripts, process_stat, session, start, wrk  # noqa: E402
+from bench.run import ENDPOINTS, RESULTS, cpu_per_request, free_port, ours_for_scripts, session, start  # noqa: E402
 
 FORMATS = ("json", "console")
 
@@ -44,13 +43,10 @@ def main() -> int:
                 )
                 with start(spec, free_port(), bench.work / f"{name}.log") as running:
                     load_env = bench.fresh_load_env()
-                    wrk(running.url, endpoint, 16, 1, load_env)  # warm-up
-                    cpu_before, _ = process_stat(running.process.pid)
-                    began = time.monotonic()
-                    figures = wrk(running.url, endpoint, 64, args.seconds, load_env)
-                    cpu, _ = process_stat(running.process.pid)
-                requests = figures["rps"] * (time.monotonic() - began)
-                samples[name].append((figures["rps"], (cpu - cpu_before) / requests * 1e6))
+                    cpu, figures = cpu_per_request(
+                        running.url, endpoint, load_env, running.process.pid, seconds=args.seconds
+                    )
+                samples[name].append((figures["rps"], cpu))
     rows = {
         name: {
             "rps": round(statistics.median(rps for rps, _ in values), 1),

@@ -185,6 +185,20 @@ def process_stat(pid: int) -> tuple[float, int]:
     return cpu, rss
 
 
+def cpu_per_request(
+    url: str, endpoint: Endpoint, env: dict[str, str], pid: int, *, seconds: int, connections: int = 64
+) -> tuple[float, dict[str, float]]:
+    """One wrk run after a second's warm-up: the server's CPU per request in microseconds
+    (`pid` and its workers, over the run alone), and wrk's figures."""
+    wrk(url, endpoint, 16, 1, env)  # warm-up
+    cpu_before, _ = process_stat(pid)
+    began = time.monotonic()
+    figures = wrk(url, endpoint, connections, seconds, env)
+    cpu, _ = process_stat(pid)
+    requests = figures["rps"] * (time.monotonic() - began)
+    return (cpu - cpu_before) / requests * 1e6, figures
+
+
 def own_stat(pid: int) -> tuple[float, int]:
     """(CPU seconds used, RSS in bytes) of one process, its children not counted; zeros once
     it is gone."""
