@@ -26,6 +26,7 @@ __all__ = (
     "ModeratedAvatar",
     "Reason",
     "account_view",
+    "moderation_event",
 )
 
 type AccountState = Literal["active", "suspended"]
@@ -105,3 +106,9 @@ class ModeratedAvatar(msgspec.Struct, frozen=True, kw_only=True):
     hidden: bool
     hidden_at: datetime | None
     hidden_reason: str | None
+
+
+def moderation_event(avatar: ModeratedAvatar, reason: str) -> dict[str, object]:
+    """The `data` of `avatar.hidden` and `avatar.restored`: what and why, told to the owner
+    (not by whom)."""
+    return {"avatar": {"id": avatar.id, "name": avatar.name}, "reason": reason}

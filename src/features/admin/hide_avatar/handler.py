@@ -9,7 +9,7 @@ from src.core.errors import Conflict, NotFound
 from src.features.admin.audit import record_action
 from src.features.admin.hide_avatar.command import HideAvatar
 from src.features.admin.hide_avatar.queries import HIDE
-from src.features.admin.read_model import ModeratedAvatar
+from src.features.admin.read_model import ModeratedAvatar, moderation_event
 from src.features.admin.staff import lock_staff
 
 __all__ = ("hide_avatar",)
@@ -30,8 +30,7 @@ async def hide_avatar(command: HideAvatar, *, transaction: Connection) -> Modera
         hidden_at=row["hidden_at"],
         hidden_reason=row["hidden_reason"],
     )
-    # The owner is told why, not by whom.
-    data = {"avatar": {"id": avatar.id, "name": avatar.name}, "reason": command.reason}
+    data = moderation_event(avatar, command.reason)
     await record_event(transaction, type="avatar.hidden", owner_id=avatar.owner_id, data=data)
     await record_action(
         transaction,

@@ -7,7 +7,7 @@ from src.core.data.database import Connection
 from src.core.data.outbox import record_event
 from src.core.errors import Conflict, NotFound
 from src.features.admin.audit import record_action
-from src.features.admin.read_model import ModeratedAvatar
+from src.features.admin.read_model import ModeratedAvatar, moderation_event
 from src.features.admin.restore_avatar.command import RestoreAvatar
 from src.features.admin.restore_avatar.queries import RESTORE
 from src.features.admin.staff import lock_staff
@@ -25,7 +25,7 @@ async def restore_avatar(command: RestoreAvatar, *, transaction: Connection) -> 
     avatar = ModeratedAvatar(
         id=row["id"], owner_id=row["owner_id"], name=row["name"], hidden=False, hidden_at=None, hidden_reason=None
     )
-    data = {"avatar": {"id": avatar.id, "name": avatar.name}, "reason": command.reason}
+    data = moderation_event(avatar, command.reason)
     await record_event(transaction, type="avatar.restored", owner_id=avatar.owner_id, data=data)
     await record_action(
         transaction,

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Final
 
+import msgspec
+
 from src.core.clock import utc_now
 from src.core.data.database import Connection
 from src.core.errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound
@@ -54,5 +56,4 @@ async def create_api_key(command: CreateApiKey, *, transaction: Connection) -> C
         command.expires_at,
     )
     assert row is not None  # noqa: S101 - INSERT ... RETURNING returns the row
-    view = api_key_view(row)
-    return CreatedApiKey(**{field: getattr(view, field) for field in view.__struct_fields__}, key=key)
+    return CreatedApiKey(**msgspec.structs.asdict(api_key_view(row)), key=key)
