@@ -18,8 +18,10 @@ the JSON access line of every request), the load and PostgreSQL on core 1, as in
    the capacity measured just before (the same mix in a closed loop at 64 connections,
    the median of three windows). The generator is this file's own (uvloop, raw HTTP/1.1
    on keep-alive connections, a new connection when none is free, up to
-   `MAX_CONNECTIONS`): aiohttp, which the soak uses, costs more CPU per request than the
-   service and could not offer four times capacity from one core. It holds at most
+   `MAX_CONNECTIONS`; callbacks, no task, future or timer per request): aiohttp, which the
+   soak uses, costs more CPU per request than the service and could not offer four times
+   capacity from one core, and neither could this generator with a task per request (35 us
+   a request, December 4th), since the load's core also runs PostgreSQL and HAProxy. It holds at most
    `MAX_CONNECTIONS` connections (a request due when all are busy waits for one, as in
    wrk2), below Granian's backpressure of 1,024 connections per worker. Latency counts from
    the moment a request was due to be sent, so a generator falling behind shows as
@@ -96,24 +98,26 @@ PROXY_CLIENT_CONNECTIONS = 4000
 
 
 class _Connection(asyncio.Protocol):
-    """One keep-alive HTTP/1.1 connection: one request at a time, its status the answer."""
+    """One keep-alive HTTP/1.1 connection of a `Generator`: one request at a time, its
+    answer's status handed back to the generator by callback (no task, future or timer per
+    request: at four times capacity the generator shares a core with PostgreSQL and HAProxy)."""
 
-    __slots__ = ("_buffer", "_waiter", "transport")
+    __slots__ = ("_buffer", "_generator", "caller", "due", "transport")
+    transport: asyncio.Transport  # set when made, before any request
 
-    def __init__(self) -> None:
-        self.transport: asyncio.Transport | None = None
+    def __init__(self, generator: Generator) -> None:
+        self._generator = generator
         self._buffer = bytearray()
-        self._waiter: asyncio.Future[int] | None = None
+        self.due: float | None = None  # the request in flight: when it was due; None when idle
+        self.caller = 0
+
+    def start(self, due: float, request: bytes, caller: int) -> None:
+        self.due, self.caller = due, caller
+        self.transport.write(request)
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
-
-    def send(self, request: bytes) -> asyncio.Future[int]:
-        waiter = self._waiter = asyncio.get_running_loop().create_future()
-        if self.transport is None:
-            raise ConnectionError("not connected")
-        self.transport.write(request)
-        return waiter
+        self._generator.next_for(self)
 
     def data_received(self, data: bytes) -> None:
         buffer = self._buffer
@@ -123,33 +127,23 @@ class _Connection(asyncio.Protocol):
             return
         head = bytes(buffer[:head_end]).lower()
         at = head.find(b"\r\ncontent-length:")
-        if at < 0:
-            self._fail(ConnectionError("an answer without Content-Length"))
+        if at < 0:  # not an answer this generator can frame: the connection is given up
+            self.transport.abort()
             return
         start = at + 17
         stop = head.find(b"\r\n", start)
-        length = int(head[start:stop] if stop > 0 else head[start:])
-        end = head_end + 4 + length
+        end = head_end + 4 + int(head[start:stop] if stop > 0 else head[start:])
         if len(buffer) < end:
             return
         status = int(buffer[9:12])
         del buffer[:end]
-        waiter, self._waiter = self._waiter, None
-        if waiter is not None and not waiter.done():
-            waiter.set_result(status)
-
-    def _fail(self, error: Exception) -> None:
-        waiter, self._waiter = self._waiter, None
-        if waiter is not None and not waiter.done():
-            waiter.set_exception(error)
-        if self.transport is not None:
-            self.transport.close()
+        self._generator.answered(self, status)
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._fail(exc or ConnectionError("closed"))
+        self._generator.lost(self)
 
 
-@dataclass
+@dataclass(slots=True)
 class Result:
     due: float  # when it was due to be sent (loop time)
     status: int  # 0: no answer within CLIENT_TIMEOUT of when it was due (or the connection failed)
@@ -159,97 +153,130 @@ class Result:
 
 @dataclass
 class Generator:
-    """Up to `MAX_CONNECTIONS` keep-alive connections, opened as needed; a request due when
-    all are busy waits here for the next free one (its latency counts from when it was due,
-    as wrk2 counts it). The cap stays below Granian's backpressure (1024 connections per
-    worker by default): a connection beyond it is not accepted until another closes."""
+    """Up to `max_connections` keep-alive connections, opened as needed; a request due when
+    all are busy waits here for the next free one, first come first served (its latency
+    counts from when it was due, as wrk2 counts it). The default cap stays below Granian's
+    backpressure (1024 connections per worker): a connection beyond it is not accepted until
+    another closes. `sweep` gives up what has waited past CLIENT_TIMEOUT."""
 
     host: str
     port: int
     max_connections: int = MAX_CONNECTIONS
-    idle: list[_Connection] = field(default_factory=list)
-    queued: deque[asyncio.Future[_Connection | None]] = field(default_factory=deque)
-    open_connections: int = 0
     results: list[Result] = field(default_factory=list)
     most_connections: int = 0
     most_queued: int = 0
+    then: Callable[[], None] | None = None  # called after each result (a closed loop's next request)
+    _pending: deque[tuple[float, bytes, int]] = field(default_factory=deque)
+    _idle: list[_Connection] = field(default_factory=list)
+    _busy: set[_Connection] = field(default_factory=set)
+    _open: int = 0
+    _opening: int = 0
+    _tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
-    async def _connection(self) -> _Connection | None:
-        """A free connection, a new one, or (None) a failure to open one."""
-        if self.idle:
-            return self.idle.pop()
-        if self.open_connections >= self.max_connections:
-            turn: asyncio.Future[_Connection | None] = asyncio.get_running_loop().create_future()
-            self.queued.append(turn)
-            self.most_queued = max(self.most_queued, len(self.queued))
-            handed = await turn
-            if handed is not None:
-                return handed
-        self.open_connections += 1
-        self.most_connections = max(self.most_connections, self.open_connections)
-        try:
-            _, connection = await asyncio.get_running_loop().create_connection(_Connection, self.host, self.port)
-        except OSError:
-            self._lost()
-            return None
-        return connection
-
-    def _free(self, connection: _Connection) -> None:
-        while self.queued:
-            turn = self.queued.popleft()
-            if not turn.done():
-                turn.set_result(connection)
-                return
-        self.idle.append(connection)
-
-    def _lost(self) -> None:
-        self.open_connections -= 1
-        while self.queued:  # the next in line opens a connection of its own
-            turn = self.queued.popleft()
-            if not turn.done():
-                turn.set_result(None)
-                return
-
-    async def one(self, due: float, request: bytes, caller: int) -> None:
-        try:
-            await self._one(due, request, caller)
-        except asyncio.CancelledError:  # given up at the end of the run: it had no answer
-            self.results.append(Result(due, 0, asyncio.get_running_loop().time() - due, caller))
-            raise
-
-    async def _one(self, due: float, request: bytes, caller: int) -> None:
-        loop = asyncio.get_running_loop()
-        connection = await self._connection()
-        if connection is None:
-            self.results.append(Result(due, 0, loop.time() - due, caller))
+    def submit(self, due: float, request: bytes, caller: int) -> None:
+        while self._idle:
+            connection = self._idle.pop()
+            if connection.transport.is_closing():  # closed by the peer: its connection_lost is on its way
+                continue
+            self._busy.add(connection)
+            connection.start(due, request, caller)
             return
-        answer = connection.send(request)
-        timer = loop.call_later(CLIENT_TIMEOUT, _give_up, answer)
-        try:
-            status = await answer
-        except (ConnectionError, OSError, TimeoutError):
-            if connection.transport is not None:
-                connection.transport.close()
-            self._lost()
-            status = 0
+        self._pending.append((due, request, caller))
+        if self._open < self.max_connections:
+            self._spawn()
         else:
-            self._free(connection)
-        finally:
-            timer.cancel()
-        seconds = loop.time() - due
+            self.most_queued = max(self.most_queued, len(self._pending) - self._opening)
+
+    def _spawn(self) -> None:
+        """Open a connection, which takes the head of the line when it is made."""
+        self._open += 1
+        self._opening += 1
+        self.most_connections = max(self.most_connections, self._open)
+        task = asyncio.get_running_loop().create_task(self._connect())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._busy) + len(self._pending)
+
+    async def _connect(self) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            await loop.create_connection(lambda: _Connection(self), self.host, self.port)
+        except OSError:
+            self._opening -= 1
+            self._open -= 1
+            if self._pending:  # the request this connection was opened for fails
+                due, _, caller = self._pending.popleft()
+                self._record(due, 0, caller)
+        else:
+            self._opening -= 1
+
+    def next_for(self, connection: _Connection) -> None:
+        """A connection that is free (new, or answered): the next request waiting, or idle."""
+        if connection.transport.is_closing():  # it goes; `lost` opens another for the line
+            self._busy.discard(connection)
+        elif self._pending:
+            self._busy.add(connection)
+            connection.start(*self._pending.popleft())
+        else:
+            connection.due = None
+            self._busy.discard(connection)
+            self._idle.append(connection)
+
+    def answered(self, connection: _Connection, status: int) -> None:
+        due, caller = connection.due, connection.caller
+        connection.due = None
+        self.next_for(connection)
+        if due is not None:
+            self._record(due, status, caller)
+
+    def lost(self, connection: _Connection) -> None:
+        due, caller = connection.due, connection.caller
+        connection.due = None
+        self._busy.discard(connection)
+        if connection in self._idle:
+            self._idle.remove(connection)
+        self._open -= 1
+        if self._pending and self._open < self.max_connections:  # the next in line gets a connection
+            self._spawn()
+        if due is not None:
+            self._record(due, 0, caller)
+
+    def _record(self, due: float, status: int, caller: int) -> None:
+        seconds = asyncio.get_running_loop().time() - due
         self.results.append(Result(due, status if seconds <= CLIENT_TIMEOUT else 0, seconds, caller))
+        if self.then is not None:
+            self.then()
+
+    def sweep(self, now: float) -> None:
+        """Give up (no answer) every request due more than CLIENT_TIMEOUT ago."""
+        while self._pending and now - self._pending[0][0] > CLIENT_TIMEOUT:
+            due, _, caller = self._pending.popleft()
+            self._record(due, 0, caller)
+        for connection in [c for c in self._busy if c.due is not None and now - c.due > CLIENT_TIMEOUT]:
+            connection.transport.abort()  # connection_lost records it
+
+    async def drain(self, timeout: float) -> None:
+        """Wait for what is in flight, at most `timeout`; what is left has no answer."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while self.in_flight and (now := loop.time()) < deadline:
+            self.sweep(now)
+            await asyncio.sleep(0.01)
+        self.then = None
+        while self._pending:
+            due, _, caller = self._pending.popleft()
+            self._record(due, 0, caller)
+        for connection in list(self._busy):
+            connection.transport.abort()
+        await asyncio.sleep(0)
 
     def close(self) -> None:
-        for connection in self.idle:
-            if connection.transport is not None:
-                connection.transport.close()
-        self.idle.clear()
-        self.open_connections = 0
-
-
-def _give_up(answer: asyncio.Future[int]) -> None:
-    if not answer.done():
-        answer.set_exception(TimeoutError())
+        for connection in [*self._idle, *self._busy]:
+            connection.transport.close()
+        self._idle.clear()
 
 
 type Picker = Callable[[], tuple[bytes, int]]
@@ -258,8 +285,7 @@ type Picker = Callable[[], tuple[bytes, int]]
 async def open_loop(generator: Generator, rate: float, seconds: float, pick: Picker) -> dict[str, float]:
     """Send `rate` requests a second for `seconds`, each when due; the send rate achieved."""
     loop = asyncio.get_running_loop()
-    tasks: set[asyncio.Task[None]] = set()
-    began = loop.time()
+    began = swept = loop.time()
     sent = 0
     latest = 0.0
     while (now := loop.time()) - began < seconds:
@@ -267,18 +293,14 @@ async def open_loop(generator: Generator, rate: float, seconds: float, pick: Pic
             due = began + sent / rate
             latest = max(latest, now - due)
             request, caller = pick()
-            task = loop.create_task(generator.one(due, request, caller))
-            tasks.add(task)
-            task.add_done_callback(tasks.discard)
+            generator.submit(due, request, caller)
             sent += 1
+        if now - swept > 0.05:
+            generator.sweep(now)
+            swept = now
         await asyncio.sleep(0.001)
     sending = loop.time() - began
-    if tasks:
-        _, late = await asyncio.wait(tasks, timeout=CLIENT_TIMEOUT + 1)
-        for task in late:  # still waiting for a connection after the client's timeout: no answer
-            task.cancel()
-        if late:
-            await asyncio.wait(late)
+    await generator.drain(CLIENT_TIMEOUT + 1)
     return {"sent": sent, "send_rate": sent / sending, "most_behind_ms": latest * 1000}
 
 
@@ -288,13 +310,18 @@ async def closed_loop(generator: Generator, clients: int, seconds: float, pick: 
     deadline = loop.time() + seconds
     before = len(generator.results)
 
-    async def client() -> None:
-        while (now := loop.time()) < deadline:
-            request, caller = pick()
-            await generator.one(now, request, caller)
+    def again() -> None:
+        if (now := loop.time()) < deadline:
+            generator.submit(now, *pick())
 
     began = loop.time()
-    await asyncio.gather(*(client() for _ in range(clients)))
+    generator.then = again
+    for _ in range(clients):
+        generator.submit(began, *pick())
+    while (now := loop.time()) < deadline:
+        generator.sweep(now)
+        await asyncio.sleep(0.05)
+    await generator.drain(CLIENT_TIMEOUT + 1)
     answered = sum(1 for result in generator.results[before:] if 200 <= result.status < 300)
     return answered / (loop.time() - began)
 
@@ -394,7 +421,7 @@ def access_lines(log: Path, offset: int) -> tuple[list[dict[str, object]], int]:
 
 async def refusals(url: str) -> dict[str, int]:
     """The service's own count of the line's refusals, by when (its /metrics)."""
-    async with httpx.AsyncClient(base_url=url, timeout=10) as client:
+    async with httpx.AsyncClient(base_url=url, timeout=30) as client:
         scrape = (await client.get("/metrics")).text
     return {
         when: int(sample_value(scrape, "avatar_api_db_pool_refused_total", default=0.0, when=when))
@@ -475,7 +502,7 @@ async def run_open(  # noqa: PLR0917 - one call per target
     loop = asyncio.get_running_loop()
     levels = []
     for share in OPEN_LEVELS:
-        await asyncio.sleep(2.0)  # the previous level's line drains
+        await settle(pid)  # the previous level's line drains
         generator = Generator(parts.hostname or "127.0.0.1", parts.port or 80, max_connections=connections)
         cpu_before, _ = process_stat(pid)
         load_before = _load_core_cpu(proxy_pid)
@@ -485,6 +512,7 @@ async def run_open(  # noqa: PLR0917 - one call per target
         cpu, rss = process_stat(pid)
         elapsed = loop.time() - began
         load_cpu = _cpu_spent(load_before, _load_core_cpu(proxy_pid), elapsed)
+        await settle(pid)  # what it still holds is answered before /metrics can be
         refused_after = await refusals(url)
         level = {
             "load_share": share,
@@ -546,8 +574,26 @@ def proxy_in_front(url: str, maxconn: int) -> Iterator[tuple[str, int]]:
         yield f"http://127.0.0.1:{port}", process.pid
 
 
-async def run_fairness(
-    target: str, tokens: list[str], capacity: float, seconds: float, flood_connections: int = FLOOD_CONNECTIONS
+async def settle(pid: int, timeout: float = 30.0) -> None:
+    """Wait until the service is idle (under 5% of a core over half a second, at most
+    `timeout`): what an earlier level left queued in it must not weigh on the next."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    await asyncio.sleep(1.0)
+    while loop.time() < deadline:
+        before, _ = process_stat(pid)
+        await asyncio.sleep(0.5)
+        if process_stat(pid)[0] - before < 0.025:
+            return
+
+
+async def run_fairness(  # noqa: PLR0917 - one call per target
+    target: str,
+    tokens: list[str],
+    capacity: float,
+    seconds: float,
+    pid: int,
+    flood_connections: int = FLOOD_CONNECTIONS,
 ) -> dict[str, object]:
     """The ten alone, then beside one caller flooding at each of `FAIR_FLOOD_SHARES`, sent to
     `target` (the service, or HAProxy in front of it)."""
@@ -559,7 +605,7 @@ async def run_fairness(
     loop = asyncio.get_running_loop()
     runs: list[dict[str, object]] = []
     for flood_share in (0.0, *FAIR_FLOOD_SHARES):
-        await asyncio.sleep(2.0)
+        await settle(pid)
         # Connections of their own: the flood's queue in its own client must not hold the others'.
         polite = Generator(host, port, max_connections=POLITE_CONNECTIONS)
         flooding = Generator(host, port, max_connections=flood_connections)
@@ -669,7 +715,7 @@ def main() -> int:
             capacity = float(opened["capacity_rps"])  # type: ignore[arg-type]
             if "alone" in parts:
                 opened["levels"] = uvloop.run(run_open(url, url, ids, tokens[:1], pid, capacity, open_seconds))
-                fairness = uvloop.run(run_fairness(url, tokens[1:], capacity, open_seconds))
+                fairness = uvloop.run(run_fairness(url, tokens[1:], capacity, open_seconds, pid))
             if "proxy" in parts:
                 with proxy_in_front(url, args.proxy_maxconn) as (proxy, proxy_pid):
                     levels = run_open(
@@ -681,7 +727,7 @@ def main() -> int:
                         "client_connections": PROXY_CLIENT_CONNECTIONS,
                         "levels": uvloop.run(levels),
                         "fairness": uvloop.run(
-                            run_fairness(proxy, tokens[1:], capacity, open_seconds, PROXY_CLIENT_CONNECTIONS)
+                            run_fairness(proxy, tokens[1:], capacity, open_seconds, pid, PROXY_CLIENT_CONNECTIONS)
                         ),
                     }
     report: dict[str, Any] = {
