@@ -196,3 +196,37 @@ async def test_a_caller_past_its_share_waits_behind_the_others_and_probes_go_fir
     # though they came first.
     polite = order.index("/polite")
     assert all(order.index(f"/flood/{number}") > polite for number in range(2, 6)), order
+
+
+async def test_a_caller_past_its_share_is_refused_on_arrival_when_the_line_is_long(
+    backend: tuple[HeldBackend, int], tmp_path: Path
+) -> None:
+    held, port = backend
+    settings = {"API_MAXCONN": "1", "QUEUE_TIMEOUT": "10s", "BULK_RATE": "2", "BULK_QUEUE_LIMIT": "2"}
+    async with (
+        haproxy(port, tmp_path, **settings) as url,
+        httpx.AsyncClient(base_url=url, timeout=20, limits=httpx.Limits(max_connections=50)) as client,
+    ):
+        flooder = {"Authorization": "Bearer flooder"}
+        waiting = [asyncio.create_task(client.get("/held", headers=flooder))]
+        await held.wait_for(1)
+        for number in range(2):  # the second request is within the share, the third past it: both wait
+            waiting.append(asyncio.create_task(client.get(f"/flood/{number}", headers=flooder)))
+            await asyncio.sleep(0.05)
+        # Two wait for the one held slot: past its share, the flooder is now refused at once,
+        # not after the 10 s queue timeout, with the service's problem.
+        # (Had it been queued, it would wait for the held slot until the 10 s timeout: the
+        # client gives up after 3 s, and the test fails.)
+        refused = await client.get("/flood/refused", headers=flooder, timeout=3)
+        assert all(not task.done() for task in waiting)
+        assert_problem(refused, 503, "overloaded")
+        assert refused.headers["retry-after"] == str(SERVICE_RETRY_AFTER)
+        # A caller within its share, and a probe, still wait their turn and are served.
+        polite = asyncio.create_task(client.get("/polite", headers={"Authorization": "Bearer polite"}))
+        probe = asyncio.create_task(client.get("/health/ready", headers=flooder))
+        await asyncio.sleep(0.1)
+        assert not polite.done() and not probe.done()
+        held.opened.set()
+        answers = await asyncio.gather(*waiting, polite, probe)
+        assert [answer.status_code for answer in answers] == [200] * 5
+    assert "/flood/refused" not in [each["path"] for each in held.seen]
