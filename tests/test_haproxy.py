@@ -225,7 +225,8 @@ async def test_a_caller_past_its_share_is_refused_on_arrival_when_the_line_is_lo
         polite = asyncio.create_task(client.get("/polite", headers={"Authorization": "Bearer polite"}))
         probe = asyncio.create_task(client.get("/health/ready", headers=flooder))
         await asyncio.sleep(0.1)
-        assert not polite.done() and not probe.done()
+        assert not polite.done()
+        assert not probe.done()
         held.opened.set()
         answers = await asyncio.gather(*waiting, polite, probe)
         assert [answer.status_code for answer in answers] == [200] * 5
