@@ -27,7 +27,7 @@ __all__ = ("log_out_browser_route",)
     opt=browser_session("cookie"),
     security=OPTIONAL_BROWSER_SESSION_SECURITY,
     response_cookies=documented_cookies(refresh_path=REFRESH_COOKIE_PATH, clears=True),
-    responses=problem_responses(403),
+    responses=problem_responses(400, 403),
 )
 async def log_out_browser_route(
     request: Request[Any, Any, Any],

@@ -36,7 +36,7 @@ __all__ = ("refresh_browser_session_route",)
     opt=browser_session("cookie"),
     security=BROWSER_SESSION_SECURITY,
     response_cookies=documented_cookies(refresh_path=REFRESH_COOKIE_PATH),
-    responses=problem_responses(401, 403, 409),
+    responses=problem_responses(400, 401, 403, 409),
 )
 async def refresh_browser_session_route(
     request: Request[Any, Any, Any],
