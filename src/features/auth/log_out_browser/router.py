@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Request, Response, post
+from litestar import Request, post
 from litestar.di import NamedDependency
 
 from src.core.data.database import Connection
@@ -34,9 +34,10 @@ async def log_out_browser_route(
     transaction: NamedDependency[Connection],
     settings: NamedDependency[Settings],
     csrf_header: CsrfHeader = None,  # for the document: BrowserCsrf checked it before the route ran
-) -> Response[None]:
+) -> None:
     cookies = browser_cookies(settings)
     refresh_token = cookies.refresh_token(request)
     if refresh_token is not None:
         await log_out_browser(LogOutBrowser(refresh_token), transaction=transaction)
-    return Response(None, status_code=204, cookies=cookies.cleared())
+    # Once the session is ended (a failure before keeps the cookie, to log out again).
+    cookies.clear_with_the_answer(request)
