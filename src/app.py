@@ -23,8 +23,10 @@ from litestar.types import ControllerRouterHandler, Scope
 from src.core.http.api_docs import StrictStructSchemaPlugin, docs_router, openapi_config
 from src.core.http.auth import AuthGate, rate_limit_user
 from src.core.http.body import StrictJsonBodies
+from src.core.http.browser_session import BROWSER_SESSION_SCHEME, CSRF_HEADER, REFRESH_COOKIE, BrowserCsrf
 from src.core.http.checks import RouteChecks
 from src.core.http.client_address import ClientAddressResolver
+from src.core.http.cors import CredentialsForAllowedOrigins
 from src.core.http.dependencies import KERNEL_DEPENDENCIES, resolve_one_at_a_time
 from src.core.http.edge import EdgeMiddleware
 from src.core.http.form import StrictFormBodies
@@ -120,9 +122,25 @@ _SECURITY_SCHEMES: dict[str, SecurityScheme | Reference] = {
         "without it gets 403 `insufficient_scope`. Operations that do not list it refuse keys (403 "
         "`api_key_not_allowed`).",
     ),
+    BROWSER_SESSION_SCHEME: SecurityScheme(
+        type="apiKey",
+        name=REFRESH_COOKIE,
+        security_scheme_in="cookie",
+        description="A browser session's refresh token, set `HttpOnly` by `POST /api/v1/auth/browser/login` and "
+        "sent by the browser itself to `/api/v1/auth/browser/*` only (`credentials: 'include'`), with the "
+        "`X-CSRF-Token` header. Named `avatar-refresh` when SESSION_COOKIE_SECURE=false (development).",
+    ),
 }
 # Headers a browser client may send, and may read, across origins.
-_CORS_ALLOW_HEADERS = ["Authorization", "Content-Type", "Idempotency-Key", "If-Match", "If-None-Match", "X-Request-ID"]
+_CORS_ALLOW_HEADERS = [
+    "Authorization",
+    "Content-Type",
+    "Idempotency-Key",
+    "If-Match",
+    "If-None-Match",
+    "X-Request-ID",
+    CSRF_HEADER,
+]
 _CORS_EXPOSE_HEADERS = [
     REQUEST_ID_HEADER,
     "Location",
@@ -185,11 +203,17 @@ def create_app(
 ) -> Litestar:
     """`tracing`: the process's (`start_tracing`), when it is on; None traces nothing."""
     # In this order: a request over its limit is refused before its token is verified, and
-    # the query and the body are looked at only for a caller who may send them.
+    # the query and the body are looked at only for a caller who may send them (a forged
+    # cross-site post is refused as forged, whatever its body).
     rate_limits = _rate_limits(settings) if settings.rate_limit_enabled else None
     query = StrictQueryParameters()
     checks = RouteChecks(
-        *([rate_limits] if rate_limits else []), AuthGate(), query, StrictJsonBodies(), StrictFormBodies()
+        *([rate_limits] if rate_limits else []),
+        AuthGate(),
+        BrowserCsrf(settings),
+        query,
+        StrictJsonBodies(),
+        StrictFormBodies(),
     )
     app = Litestar(
         route_handlers=[
@@ -213,6 +237,8 @@ def create_app(
     fix_options_allow_headers(app)
     resolve_one_at_a_time(app)
     query.learn(app)
+    if settings.cors_allow_origins and settings.cors_allow_credentials:
+        app.asgi_handler = CredentialsForAllowedOrigins(app.asgi_handler)
     # Wrap Litestar's whole handler, not single routes: route middleware never sees
     # requests that match no route, and those need a request id, headers and a log line.
     app.asgi_handler = EdgeMiddleware(

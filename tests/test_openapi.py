@@ -133,8 +133,13 @@ def test_protected_operations_declare_either_scheme(document: dict[str, Any]) ->
     protected = 0
     for method, path, operation in operations(document):
         security = operation.get("security", [])
-        # An operation an API key may call adds ApiKeyAuth, with its scope, after the token schemes.
-        tokens = [requirement for requirement in security if "ApiKeyAuth" not in requirement]
+        # An operation an API key may call adds ApiKeyAuth, with its scope, after the token schemes;
+        # the browser session's routes take its cookie instead (test_the_browser_routes_take_their_cookie).
+        tokens = [
+            requirement
+            for requirement in security
+            if "ApiKeyAuth" not in requirement and "BrowserSessionCookie" not in requirement
+        ]
         if "401" in operation["responses"] and not path.startswith("/api/v1/auth/"):
             assert tokens in (REQUIRED, OPTIONAL), f"{method} {path}"
             protected += 1
@@ -142,6 +147,29 @@ def test_protected_operations_declare_either_scheme(document: dict[str, Any]) ->
         if any(tokens):
             assert tokens[-2:] == REQUIRED, f"{method} {path}"
     assert protected >= 15
+
+
+def test_the_browser_routes_take_their_cookie(document: dict[str, Any]) -> None:
+    assert document["components"]["securitySchemes"]["BrowserSessionCookie"] == {
+        "type": "apiKey",
+        "name": "__Secure-avatar-refresh",
+        "in": "cookie",
+        "description": document["components"]["securitySchemes"]["BrowserSessionCookie"]["description"],
+    }
+    takes_cookie = {
+        path: operation["security"]
+        for _, path, operation in operations(document)
+        if any("BrowserSessionCookie" in requirement for requirement in operation.get("security", []))
+    }
+    assert takes_cookie == {
+        "/api/v1/auth/browser/refresh": [{"BrowserSessionCookie": []}],
+        "/api/v1/auth/browser/logout": [{}, {"BrowserSessionCookie": []}],
+    }
+    login = document["paths"]["/api/v1/auth/browser/login"]["post"]
+    assert login["security"] == []
+    for path in ("/api/v1/auth/browser/refresh", "/api/v1/auth/browser/logout"):
+        (csrf,) = document["paths"][path]["post"]["parameters"]
+        assert (csrf["name"], csrf["in"], csrf["required"]) == ("X-CSRF-Token", "header", False)
 
 
 def test_every_operation_an_api_key_may_call_declares_its_scope(document: dict[str, Any]) -> None:

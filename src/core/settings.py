@@ -130,6 +130,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     cors_allow_credentials: bool = False
     cors_max_age: Annotated[int, Meta(ge=0, le=86_400)] = 600
     hsts_max_age: Annotated[int, Meta(ge=0, le=63_072_000)] = 31_536_000
+    # The browser session's cookies (/auth/browser/*) are Secure, and named __Secure-/__Host-.
+    # false only for plain-http development on a host other than localhost (browsers take
+    # Secure cookies from http://localhost); refused in production.
+    session_cookie_secure: bool = True
 
     # --- accounts and tokens -------------------------------------------------------------
     # ES256 signing key: PEM text, or @/path/to/key.pem. Unset in development: a key is
@@ -300,6 +304,19 @@ def _check_browser_rules(settings: Settings) -> None:
     for origin in settings.cors_allow_origins:
         if origin != "*" and not re.fullmatch(r"https?://[^/\s]+", origin):
             raise SettingsError(f"CORS_ALLOW_ORIGINS has {origin!r}: use scheme://host[:port], with no path")
+    if not settings.is_production:
+        return
+    if not settings.session_cookie_secure:
+        raise SettingsError("SESSION_COOKIE_SECURE=false is refused when APP_ENV=production")
+    if settings.cors_allow_credentials:
+        # A credentialed origin may read answers made with the user's cookies: it must be
+        # the one page it says it is (no plain http, no pattern matching hosts yet unknown).
+        for origin in settings.cors_allow_origins:
+            if not origin.startswith("https://") or "*" in origin:
+                raise SettingsError(
+                    f"CORS_ALLOW_ORIGINS has {origin!r}: with CORS_ALLOW_CREDENTIALS=true, production allows "
+                    "exact https:// origins only"
+                )
 
 
 class NetworkAllowance(msgspec.Struct, frozen=True):

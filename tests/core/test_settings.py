@@ -169,11 +169,29 @@ def test_pool_bounds_must_be_ordered() -> None:
         ({"TRUSTED_PROXIES": "0.0.0.0/0"}, "TRUSTED_PROXIES must not trust every address"),
         ({"OUTBOUND_ALLOWED_NETWORKS": "::/0"}, "OUTBOUND_ALLOWED_NETWORKS must not allow every address"),
         ({"PASSWORD_HASH_MEMORY_KIB": "1024"}, "PASSWORD_HASH_MEMORY_KIB >= 19456"),
+        ({"SESSION_COOKIE_SECURE": "false"}, "SESSION_COOKIE_SECURE=false is refused when APP_ENV=production"),
+        (
+            {"CORS_ALLOW_CREDENTIALS": "true", "CORS_ALLOW_ORIGINS": "https://app.example.com,http://app.example.com"},
+            "CORS_ALLOW_ORIGINS has 'http://app.example.com': with CORS_ALLOW_CREDENTIALS=true, production allows",
+        ),
+        (
+            {"CORS_ALLOW_CREDENTIALS": "true", "CORS_ALLOW_ORIGINS": "https://*.example.com"},
+            "CORS_ALLOW_ORIGINS has 'https://\\*.example.com'",
+        ),
     ],
 )
 def test_production_refuses_insecure_defaults(environment: dict[str, str], message: str) -> None:
     with pytest.raises(SettingsError, match=message):
         load_settings({**PRODUCTION, **environment})
+
+
+def test_credentialed_cors_takes_exact_https_origins_in_production_and_any_in_development() -> None:
+    origins = {"CORS_ALLOW_CREDENTIALS": "true", "CORS_ALLOW_ORIGINS": "https://app.example.com"}
+    assert load_settings({**PRODUCTION, **origins}).cors_allow_origins == ("https://app.example.com",)
+    # Without credentials, a public read may be shared with any origin, even in production.
+    assert load_settings({**PRODUCTION, "CORS_ALLOW_ORIGINS": "http://a.example"}).cors_allow_credentials is False
+    development = load_settings({"CORS_ALLOW_CREDENTIALS": "true", "CORS_ALLOW_ORIGINS": "http://localhost:5173"})
+    assert development.session_cookie_secure is True  # the default: http://localhost takes Secure cookies
 
 
 def test_cheap_password_hashes_are_for_tests_only() -> None:

@@ -1,5 +1,6 @@
 """Accounts and authentication: sign-up, login, rotating refresh tokens, sessions, the
-OAuth 2 token endpoint, JWKS and discovery."""
+OAuth 2 token endpoint, the browser session (the refresh token in an HttpOnly cookie),
+JWKS and discovery."""
 
 from litestar import Router
 
@@ -9,7 +10,10 @@ from src.features.auth.get_oauth_metadata.router import get_oauth_metadata_route
 from src.features.auth.issue_token.router import issue_token_route
 from src.features.auth.list_sessions.router import list_sessions_route
 from src.features.auth.log_in.router import log_in_route
+from src.features.auth.log_in_browser.router import log_in_browser_route
 from src.features.auth.log_out.router import log_out_route
+from src.features.auth.log_out_browser.router import log_out_browser_route
+from src.features.auth.refresh_browser_session.router import refresh_browser_session_route
 from src.features.auth.refresh_session.router import refresh_session_route
 from src.features.auth.revoke_session.router import revoke_session_route
 from src.features.auth.sign_up.router import sign_up_route
@@ -28,6 +32,9 @@ router = Router(
         list_sessions_route,
         revoke_session_route,
         get_jwks_route,
+        log_in_browser_route,
+        refresh_browser_session_route,
+        log_out_browser_route,
     ],
 )
 

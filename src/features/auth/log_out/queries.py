@@ -1,5 +1,3 @@
-REVOKE_SESSION_OF_TOKEN = """
-UPDATE sessions
-SET revoked_at = now(), revoked_reason = 'logout'
-WHERE id = (SELECT session_id FROM refresh_tokens WHERE token_hash = $1) AND revoked_at IS NULL
-"""
+"""No SQL of its own: ending a session is shared with the browser logout (src/features/auth/logout.py)."""
+
+__all__: tuple[str, ...] = ()
