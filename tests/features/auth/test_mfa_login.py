@@ -248,6 +248,20 @@ async def test_a_suspended_account_cannot_complete(client: httpx.AsyncClient, da
     assert_problem(await complete_login(client, challenge, enrolled.app.code()), 401, "invalid_mfa_token")
 
 
+async def test_a_password_change_ends_a_login_waiting_for_its_code(client: httpx.AsyncClient) -> None:
+    """The challenge proves the old password: once that changed, it completes nothing."""
+    enrolled = await enrolled_account(client)
+    challenge = (await start_login(client, enrolled.account))["mfa_token"]
+    changed = await client.post(
+        "/api/v1/users/me/password",
+        json={"current_password": enrolled.account.password, "new_password": "another long unusual secret"},
+        headers=enrolled.account.headers,
+    )
+    assert changed.status_code == 204
+
+    assert_problem(await complete_login(client, challenge, enrolled.app.code()), 401, "invalid_mfa_token")
+
+
 async def test_concurrent_completions_open_one_session(client: httpx.AsyncClient, database_url: str) -> None:
     enrolled = await enrolled_account(client)
     challenge = (await start_login(client, enrolled.account))["mfa_token"]

@@ -27,7 +27,9 @@ class TotpEnrolment(msgspec.Struct, frozen=True, kw_only=True):
         str,
         Meta(
             description="The key URI authenticator apps read (RFC 6238, SHA-1, 6 digits, 30 s)",
-            examples=["otpauth://totp/Avatar%20API:ada%40example.com?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&issuer=Avatar%20API"],
+            examples=[
+                "otpauth://totp/Avatar%20API:ada%40example.com?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&issuer=Avatar%20API"
+            ],
         ),
     ]
     qr_svg: Annotated[
