@@ -9,6 +9,9 @@ one conditional UPDATE each, so no concurrency accepts a code twice:
   section 5.2; ASVS 2.8.4).
 - Backup code: `used_at` is set only where it was NULL.
 
+A secret still sealed with a previous DATA_ENCRYPTION_KEY is sealed again with the
+current one when a code of it is accepted, so a rotation completes as accounts sign in.
+
 Used by the login's second step (auth) and by what needs a code on the account (users:
 disabling TOTP, new backup codes), which also counts wrong codes against the account's
 budget of failed checks (`require_code`).
@@ -44,6 +47,11 @@ UPDATE user_totp SET last_used_step = $2
 WHERE user_id = $1 AND confirmed_at IS NOT NULL AND (last_used_step IS NULL OR last_used_step < $2)
 """
 
+# After a key rotation: the secret sealed again under the primary key, once it was used.
+RESEAL_TOTP: Final = """
+UPDATE user_totp SET secret_sealed = $3 WHERE user_id = $1 AND secret_sealed = $2
+"""
+
 SPEND_BACKUP_CODE: Final = """
 UPDATE mfa_backup_codes SET used_at = now()
 WHERE user_id = $1 AND code_hash = $2 AND used_at IS NULL
@@ -74,7 +82,12 @@ class SecondFactor:
             sealed = await connection.fetchval(SELECT_SEALED_TOTP, user_id)
             secret = self.secret(sealed, user_id=user_id) if sealed is not None else None
             step = self.step_of(secret, code) if secret is not None else None
-            return step is not None and await connection.execute(ACCEPT_STEP, user_id, step) == "UPDATE 1"
+            if step is None or await connection.execute(ACCEPT_STEP, user_id, step) != "UPDATE 1":
+                return False
+            if secret is not None and self._sealer.sealed_with_previous(sealed):
+                resealed = self._sealer.seal(secret.encode(), context=secret_context(user_id))
+                await connection.execute(RESEAL_TOTP, user_id, sealed, resealed)
+            return True
         normalized = normalize_backup_code(code)
         if normalized is None:
             return False

@@ -15,6 +15,7 @@ import pyotp
 import pytest
 
 from src.app import create_app
+from src.core.security.sealing import Sealer, generate_data_key
 from src.core.settings import Settings
 from src.features.auth.expire_mfa_challenges.handler import expire_mfa_challenges
 from tests.conftest import base_settings
@@ -260,6 +261,30 @@ async def test_a_password_change_ends_a_login_waiting_for_its_code(client: httpx
     assert changed.status_code == 204
 
     assert_problem(await complete_login(client, challenge, enrolled.app.code()), 401, "invalid_mfa_token")
+
+
+async def test_a_rotated_data_key_still_opens_the_secret_and_seals_it_again(
+    settings: Settings, database_url: str
+) -> None:
+    async with running_app(create_app(settings)) as client:
+        enrolled = await enrolled_account(client)
+    before = await fetch(database_url, "SELECT secret_sealed FROM user_totp WHERE user_id = $1", enrolled.account.id)
+    rotated = settings.with_changes(
+        data_encryption_key=generate_data_key(), data_encryption_previous_keys=(settings.data_encryption_key,)
+    )
+
+    async with running_app(create_app(rotated)) as client:
+        challenge = (await start_login(client, enrolled.account))["mfa_token"]
+        completed = await complete_login(client, challenge, enrolled.app.code())
+
+    assert completed.status_code == 200, completed.text
+    after = await fetch(database_url, "SELECT secret_sealed FROM user_totp WHERE user_id = $1", enrolled.account.id)
+    assert after != before
+    assert not Sealer.from_settings(rotated).sealed_with_previous(after)  # under the new key now
+    async with running_app(create_app(rotated.with_changes(data_encryption_previous_keys=()))) as client:
+        challenge = (await start_login(client, enrolled.account))["mfa_token"]
+        again = await complete_login(client, challenge, enrolled.app.code())
+    assert again.status_code == 200, again.text  # the old key is no longer needed
 
 
 async def test_concurrent_completions_open_one_session(client: httpx.AsyncClient, database_url: str) -> None:
