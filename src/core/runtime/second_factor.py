@@ -35,7 +35,7 @@ from src.core.security.totp import (
     secret_context,
 )
 
-__all__ = ("SecondFactor",)
+__all__ = ("SecondFactor", "reseal_secrets")
 
 SELECT_SEALED_TOTP: Final = """
 SELECT secret_sealed FROM user_totp WHERE user_id = $1 AND confirmed_at IS NOT NULL
@@ -50,6 +50,10 @@ WHERE user_id = $1 AND confirmed_at IS NOT NULL AND (last_used_step IS NULL OR l
 # After a key rotation: the secret sealed again under the primary key, once it was used.
 RESEAL_TOTP: Final = """
 UPDATE user_totp SET secret_sealed = $3 WHERE user_id = $1 AND secret_sealed = $2
+"""
+
+SELECT_ALL_SEALED_TOTP: Final = """
+SELECT user_id, secret_sealed FROM user_totp
 """
 
 SPEND_BACKUP_CODE: Final = """
@@ -103,3 +107,22 @@ class SecondFactor:
             if not accepted:
                 check.keep()
                 raise Forbidden("The code is wrong, or was used already.", code="wrong_mfa_code")
+
+
+async def reseal_secrets(connection: Connection, sealer: Sealer) -> tuple[int, int]:
+    """Every TOTP secret still sealed with a previous key, sealed again under the current
+    one (`api keys reseal-data`, after a rotation): (sealed again, unreadable). Unreadable
+    ones were sealed under a key no longer configured; they are left as they are."""
+    resealed = unreadable = 0
+    for row in await connection.fetch(SELECT_ALL_SEALED_TOTP):
+        sealed, context = bytes(row["secret_sealed"]), secret_context(row["user_id"])
+        if not sealer.sealed_with_previous(sealed):
+            continue
+        secret = sealer.unseal(sealed, context=context)
+        if secret is None:
+            unreadable += 1
+            continue
+        status = await connection.execute(RESEAL_TOTP, row["user_id"], sealed, sealer.seal(secret, context=context))
+        if status == "UPDATE 1":
+            resealed += 1
+    return resealed, unreadable
