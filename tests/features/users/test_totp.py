@@ -17,6 +17,7 @@ from tests.conftest import base_settings
 from tests.support.accounts import new_account
 from tests.support.api_keys import new_api_key
 from tests.support.http import running_app
+from tests.support.logs import LogSink
 from tests.support.mfa import MFA, Authenticator, enrol
 from tests.support.problems import assert_problem
 
@@ -172,7 +173,9 @@ async def test_new_backup_codes_without_totp_on_are_a_conflict(client: httpx.Asy
     assert_problem(response, 409, "mfa_not_enabled")
 
 
-async def test_disabling_needs_the_password_and_a_code(client: httpx.AsyncClient, database_url: str) -> None:
+async def test_disabling_needs_the_password_and_a_code(
+    client: httpx.AsyncClient, database_url: str, logs: LogSink
+) -> None:
     enrolled = await enrol(client, await new_account(client), window=2)
     account, app = enrolled.account, enrolled.app
 
@@ -191,6 +194,10 @@ async def test_disabling_needs_the_password_and_a_code(client: httpx.AsyncClient
     done = await disable(account.password, app.code())
 
     assert done.status_code == 204
+    assert [event["user_id"] for event in logs.events("totp_enabled")] == [account.id]
+    assert [event["user_id"] for event in logs.events("totp_disabled")] == [account.id]
+    assert not any(code in logs.text for code in enrolled.backup_codes)  # never a code in a log line
+    assert app.secret not in logs.text
     assert (await client.get(MFA, headers=account.headers)).json() == {"totp": "off", "backup_codes_remaining": 0}
     connection = await asyncpg.connect(database_url)
     try:

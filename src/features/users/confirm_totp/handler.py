@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from src.core.data.database import Database
 from src.core.errors import Conflict, Forbidden
+from src.core.observability.logging import get_logger
 from src.core.runtime.password_checks import PasswordChecks
 from src.core.runtime.second_factor import SecondFactor
 from src.core.security.totp import new_backup_codes
@@ -23,6 +24,8 @@ from src.features.users.confirm_totp.queries import (
 from src.features.users.read_model import BackupCodes
 
 __all__ = ("confirm_totp",)
+
+log = get_logger(component="users")
 
 
 def _not_pending() -> Conflict:
@@ -50,4 +53,5 @@ async def confirm_totp(
             raise _not_pending()
         await transaction.execute(DELETE_BACKUP_CODES, command.user_id)
         await transaction.execute(INSERT_BACKUP_CODES, command.user_id, hashes)
+    log.info("totp_enabled", user_id=str(command.user_id))  # a security event: who turned it on, never the codes
     return BackupCodes(backup_codes=codes)

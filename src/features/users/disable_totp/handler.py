@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from src.core.data.database import Database
 from src.core.errors import Conflict, NotFound
+from src.core.observability.logging import get_logger
 from src.core.runtime.password_checks import PasswordChecks
 from src.core.runtime.second_factor import SecondFactor
 from src.core.security.passwords import PasswordHasher
@@ -22,6 +23,8 @@ from src.features.users.disable_totp.queries import (
 )
 
 __all__ = ("disable_totp",)
+
+log = get_logger(component="users")
 
 
 async def disable_totp(
@@ -51,3 +54,4 @@ async def disable_totp(
         await transaction.execute(DELETE_TOTP, command.user_id)
         await transaction.execute(DELETE_BACKUP_CODES, command.user_id)
         await transaction.execute(DELETE_CHALLENGES, command.user_id)
+    log.info("totp_disabled", user_id=str(command.user_id))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from src.core.data.database import Database
 from src.core.errors import Conflict
+from src.core.observability.logging import get_logger
 from src.core.runtime.password_checks import PasswordChecks
 from src.core.runtime.second_factor import SecondFactor
 from src.core.security.totp import new_backup_codes
@@ -20,6 +21,8 @@ from src.features.users.regenerate_backup_codes.queries import (
 )
 
 __all__ = ("regenerate_backup_codes",)
+
+log = get_logger(component="users")
 
 
 def _not_enabled() -> Conflict:
@@ -45,4 +48,5 @@ async def regenerate_backup_codes(
         await transaction.execute(DELETE_BACKUP_CODES, command.user_id)
         if await transaction.execute(INSERT_BACKUP_CODES, command.user_id, hashes) == "INSERT 0 0":
             raise _not_enabled()  # turned off meanwhile
+    log.info("backup_codes_regenerated", user_id=str(command.user_id))
     return BackupCodes(backup_codes=codes)
