@@ -19,6 +19,7 @@ import asyncio
 import json
 import os
 import platform
+import secrets
 import shutil
 import signal
 import socket
@@ -394,6 +395,7 @@ def servers(dsn: str, key_file: Path) -> dict[str, ServerSpec]:
                 "HOST": "127.0.0.1",
                 "WORKERS": "1",
                 "JWT_PRIVATE_KEY": f"@{key_file}",
+                "DATA_ENCRYPTION_KEY": secrets.token_urlsafe(32),  # 32 random bytes, base64url
                 "LOG_FORMAT": "json",
                 "LOG_LEVEL": "info",  # the access log line of every request, as shipped
                 # Shipped middleware, limits high enough not to answer the benchmark with 429s.

@@ -4,6 +4,8 @@ api serve      start Granian serving the app (embedded PostgreSQL when DATABASE_
 api migrate    apply pending migrations (`--check` only reports them)
 api openapi    write the OpenAPI document (`--output openapi.json`)
 api keys generate   write a new ES256 signing key (`--output secrets/jwt-signing-key.pem`)
+api keys generate-data-key   write a new AES-256 data encryption key (`--output secrets/data-encryption-key`)
+api keys reseal-data         after a data key rotation: seal what older keys sealed with DATA_ENCRYPTION_KEY
 api users grant EMAIL --role admin    give an account a role (the first admin is made so)
 api users revoke EMAIL --role admin   take it back (the account is a `user` again)
 """
@@ -30,6 +32,7 @@ from src.core.observability.request_context import tracing_requested
 from src.core.runtime.server import serve
 from src.core.security.keys import SigningKeys, generate_private_key_pem
 from src.core.security.roles import ROLES, Role
+from src.core.security.sealing import generate_data_key
 from src.core.settings import Settings, SettingsError, load_settings
 
 __all__ = ("main",)
@@ -137,6 +140,50 @@ def _generate_key(_: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _generate_data_key(_: Settings, args: argparse.Namespace) -> int:
+    """A new key for DATA_ENCRYPTION_KEY, as `_generate_key` writes the signing key."""
+    path = Path(args.output)
+    if path.exists() and not args.force:
+        sys.stderr.write(
+            f"{path} exists; pass --force to replace it (keep the old key in DATA_ENCRYPTION_PREVIOUS_KEYS: "
+            "what it sealed opens only with it)\n"
+        )
+        return 1
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path.parent.chmod(0o700)
+    path.write_text(generate_data_key() + "\n")
+    path.chmod(0o644)
+    sys.stdout.write(f"wrote {path}: set DATA_ENCRYPTION_KEY=@{path.resolve()} (compose mounts it as a secret)\n")
+    return 0
+
+
+async def _reseal(settings: Settings) -> int:
+    from src.core.runtime.second_factor import reseal_secrets  # noqa: PLC0415 - keeps `api serve` light
+    from src.core.security.sealing import Sealer  # noqa: PLC0415 - the same
+
+    sealer = Sealer.from_settings(settings)
+    connection = await asyncpg.connect(_database_url(settings), timeout=settings.db_connect_timeout)
+    try:
+        resealed, unreadable = await reseal_secrets(connection, sealer)
+    except asyncpg.UndefinedTableError:
+        sys.stderr.write("the database is not migrated: run `api migrate` (or start the service once)\n")
+        return 1
+    finally:
+        await connection.close()
+    sys.stdout.write(f"sealed {resealed} TOTP secret(s) again with DATA_ENCRYPTION_KEY\n")
+    if unreadable:
+        sys.stderr.write(
+            f"{unreadable} TOTP secret(s) were sealed with a key that is not configured: "
+            "add it to DATA_ENCRYPTION_PREVIOUS_KEYS and run this again\n"
+        )
+        return 1
+    return 0
+
+
+def _run_reseal(settings: Settings, _: argparse.Namespace) -> int:
+    return asyncio.run(_reseal(settings))
+
+
 async def _change_role(connection: Connection, args: argparse.Namespace) -> int:
     # The admin feature's own rules (the last admin, the audit log); imported here only.
     from src.features.admin.change_role.command import ChangeRole  # noqa: PLC0415 - keeps `api serve` light
@@ -201,6 +248,13 @@ def _parser() -> argparse.ArgumentParser:
     generate.add_argument("--output", default="secrets/jwt-signing-key.pem", help="file to write")
     generate.add_argument("--force", action="store_true", help="replace an existing key")
     generate.set_defaults(run=_generate_key)
+    data_key = keys.add_parser("generate-data-key", help="write a new AES-256 data encryption key (base64url)")
+    data_key.add_argument("--output", default="secrets/data-encryption-key", help="file to write")
+    data_key.add_argument("--force", action="store_true", help="replace an existing key")
+    data_key.set_defaults(run=_generate_data_key)
+    keys.add_parser(
+        "reseal-data", help="after a data key rotation: seal again with DATA_ENCRYPTION_KEY what older keys sealed"
+    ).set_defaults(run=_run_reseal)
     users = commands.add_parser("users", help="accounts' roles").add_subparsers(dest="users_command", required=True)
     for name, what in (("grant", "give an account a role"), ("revoke", "take a role back: the account is a user")):
         command = users.add_parser(name, help=what)

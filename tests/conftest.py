@@ -24,6 +24,7 @@ from src.core.data.migrations import apply_migrations, discover_migrations
 from src.core.ids import new_id
 from src.core.observability.logging import configure_logging
 from src.core.security.keys import generate_private_key_pem
+from src.core.security.sealing import generate_data_key
 from src.core.settings import Settings
 from tests.support.databases import (
     PostgresServer,
@@ -39,6 +40,7 @@ from tests.support.redis import redis_server_url
 _LOG_SINK = LogSink()
 # One signing key for the whole session, as a deployment would configure it.
 TEST_SIGNING_KEY = generate_private_key_pem().decode()
+TEST_DATA_KEY = generate_data_key()
 
 
 def base_settings(**changes: Any) -> Settings:
@@ -52,6 +54,7 @@ def base_settings(**changes: Any) -> Settings:
         "db_startup_timeout": 5.0,
         "shutdown_timeout": 4.0,
         "jwt_private_key": TEST_SIGNING_KEY,
+        "data_encryption_key": TEST_DATA_KEY,
         # Tests that are about rate limits set their own; the rest must not run into them.
         "rate_limit_default": "1000000/minute",
         "rate_limit_auth": "1000000/minute",

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import subprocess
 import time
 from pathlib import Path
 
+import asyncpg
 import httpx
 import msgspec
 import pytest
@@ -14,8 +16,12 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from src.cli import openapi_document
 from src.core.security.keys import SigningKeys
+from src.core.security.sealing import Sealer, generate_data_key, parse_data_key
+from src.core.security.totp import secret_context
 from src.core.settings import PROJECT_ROOT
-from tests.conftest import base_settings
+from tests.conftest import TEST_DATA_KEY, base_settings
+from tests.support.accounts import new_account
+from tests.support.mfa import enrol
 from tests.support.server import API, clean_environment, free_port, serve
 
 
@@ -208,3 +214,34 @@ def test_keys_generate_writes_a_signing_key_the_service_accepts(tmp_path: Path) 
     assert key.read_bytes() == before
     assert generate("--force").returncode == 0
     assert key.read_bytes() != before
+
+
+async def test_reseal_data_moves_every_secret_to_the_current_key(client: httpx.AsyncClient, database_url: str) -> None:
+    """After a rotation, `api keys reseal-data` seals the TOTP secrets again with the new key,
+    so the old one can be dropped; what no configured key opens is reported, not lost."""
+    enrolled = [await enrol(client, await new_account(client), window=2) for _ in range(2)]
+    new_key = generate_data_key()
+
+    def reseal(previous: str) -> subprocess.CompletedProcess[bytes]:
+        environment = clean_environment(
+            DATABASE_URL=database_url, DATA_ENCRYPTION_KEY=new_key, DATA_ENCRYPTION_PREVIOUS_KEYS=previous
+        )
+        return subprocess.run(  # noqa: S603
+            [API, "keys", "reseal-data"], env=environment, capture_output=True, check=False, timeout=60
+        )
+
+    without_old_key = await asyncio.to_thread(reseal, "")
+    done = await asyncio.to_thread(reseal, TEST_DATA_KEY)
+
+    assert without_old_key.returncode == 1
+    assert b"2 TOTP secret(s) were sealed with a key that is not configured" in without_old_key.stderr
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == b"sealed 2 TOTP secret(s) again with DATA_ENCRYPTION_KEY\n"
+    connection = await asyncpg.connect(database_url)
+    try:
+        rows = await connection.fetch("SELECT user_id, secret_sealed FROM user_totp")
+    finally:
+        await connection.close()
+    sealer = Sealer(parse_data_key(new_key, "DATA_ENCRYPTION_KEY"))
+    opened = {sealer.unseal(bytes(row["secret_sealed"]), context=secret_context(row["user_id"])) for row in rows}
+    assert opened == {account.app.secret.encode() for account in enrolled}

@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from src.core.security.keys import SigningKeys, generate_private_key_pem
+from src.core.security.sealing import Sealer, generate_data_key
 from src.core.settings import PROJECT_ROOT, SettingsError, load_settings
 
 OVERLAYS = PROJECT_ROOT / "deploy" / "kubernetes" / "overlays"
@@ -121,12 +122,20 @@ def test_the_example_secrets_cannot_be_deployed_as_they_are() -> None:
     """The base's secrets are placeholders: a pod started with them stops at the settings
     check with a clear message, rather than signing tokens with a key in the repository."""
     example = PROJECT_ROOT / "deploy" / "kubernetes" / "base" / "secrets" / "jwt-signing-key.pem.example"
+    data_key = example.parent / "data-encryption-key.example"
     settings = load_settings(
-        {"APP_ENV": "production", "DATABASE_URL": "postgresql://avatar@db/avatar", "JWT_PRIVATE_KEY": f"@{example}"}
+        {
+            "APP_ENV": "production",
+            "DATABASE_URL": "postgresql://avatar@db/avatar",
+            "JWT_PRIVATE_KEY": f"@{example}",
+            "DATA_ENCRYPTION_KEY": f"@{data_key}",
+        }
     )
     with pytest.raises(SettingsError, match="JWT_PRIVATE_KEY"):
         SigningKeys.from_settings(settings)
     assert "REPLACE-ME" in (example.parent / "database-url.example").read_text()
+    with pytest.raises(SettingsError, match="DATA_ENCRYPTION_KEY must be 32 bytes"):
+        Sealer.from_settings(settings)
 
 
 def _guide_block(marker: str, language: str) -> str:
@@ -148,6 +157,8 @@ def test_the_guides_own_overlay_replaces_the_example_secrets(tmp_path: Path) -> 
     (mine / "secrets" / "jwt-signing-key.pem").write_bytes(key)
     (mine / "secrets" / "database-url").write_text("postgresql://avatar:s3cret@db.internal:5432/avatar")
     (mine / "secrets" / "redis-url").write_text("redis://cache.internal:6379/0")
+    data_key = generate_data_key()
+    (mine / "secrets" / "data-encryption-key").write_text(data_key)
 
     rendered = subprocess.run(  # noqa: S603 - our own manifests
         [KUBECTL, "kustomize", str(mine)], capture_output=True, check=True, timeout=60
@@ -158,6 +169,7 @@ def test_the_guides_own_overlay_replaces_the_example_secrets(tmp_path: Path) -> 
     assert data["jwt-signing-key.pem"] == key
     assert data["database-url"] == b"postgresql://avatar:s3cret@db.internal:5432/avatar"
     assert data["redis-url"] == b"redis://cache.internal:6379/0"
+    assert data["data-encryption-key"] == data_key.encode()
     # The pods and the Job refer to the generated name (kustomize's hash suffix follows).
     deployment = next(resource for resource in resources if resource["kind"] == "Deployment")
     volumes = {volume["name"]: volume for volume in _pod(deployment)["volumes"]}

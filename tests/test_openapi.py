@@ -77,6 +77,10 @@ def test_every_operation_documents_success_and_problems(document: dict[str, Any]
         for status, response in responses.items():
             if status.startswith(("4", "5")) and "application/problem+json" in response.get("content", {}):
                 schema = response["content"]["application/problem+json"]["schema"]
+                # The one extension: a password login's 403 (JSON or browser) may carry the MFA challenge.
+                if status == "403" and path in {"/api/v1/auth/login", "/api/v1/auth/browser/login"}:
+                    assert schema == {"$ref": "#/components/schemas/MfaRequiredProblem"}
+                    continue
                 assert schema == {"$ref": "#/components/schemas/Problem"}, f"{method} {path} {status}"
         if not path.startswith("/health"):
             assert {"429", "500", "503"} <= responses.keys(), f"{method} {path}"
@@ -204,6 +208,11 @@ def test_every_operation_an_api_key_may_call_declares_its_scope(document: dict[s
         "listSessions",
         "changeMyPassword",
         "deleteMyAccount",
+        "getMyMfaStatus",
+        "enrolTotp",
+        "confirmTotp",
+        "disableTotp",
+        "regenerateBackupCodes",
     ):
         assert declared[operation_id] is None, operation_id
 
@@ -223,8 +232,12 @@ def test_the_oauth2_scheme_is_the_password_flow_of_the_token_endpoint(document: 
     form = operation["requestBody"]["content"]["application/x-www-form-urlencoded"]["schema"]["$ref"]
     token_request = document["components"]["schemas"][form.rsplit("/", 1)[-1]]
     assert token_request["required"] == ["grant_type"]
-    assert token_request["properties"]["grant_type"]["enum"] == ["password", "refresh_token"]
-    assert {"username", "password", "refresh_token", "scope"} <= token_request["properties"].keys()
+    assert token_request["properties"]["grant_type"]["enum"] == [
+        "password",
+        "refresh_token",
+        "urn:avatar-api:oauth:grant-type:mfa-otp",
+    ]
+    assert {"username", "password", "refresh_token", "mfa_token", "otp", "scope"} <= token_request["properties"].keys()
     assert operation["responses"]["200"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/TokenPair"
     }
@@ -242,7 +255,17 @@ def test_discovery_is_public(document: dict[str, Any]) -> None:
 # Request strings that are hashed or compared, never stored as text (the token endpoint
 # compares grant_type, refuses any scope and ignores client_id).
 NEVER_STORED = frozenset(
-    {"password", "current_password", "new_password", "refresh_token", "grant_type", "scope", "client_id"}
+    {
+        "password",
+        "current_password",
+        "new_password",
+        "refresh_token",
+        "grant_type",
+        "scope",
+        "client_id",
+        "mfa_token",  # hashed, as refresh tokens are
+        "otp",  # compared, never stored
+    }
 )
 
 

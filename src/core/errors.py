@@ -20,6 +20,7 @@ __all__ = (
     "InsufficientScope",
     "InvalidInput",
     "Location",
+    "MfaRequired",
     "NotFound",
     "PreconditionFailed",
     "ServiceUnavailable",
@@ -82,6 +83,18 @@ class InsufficientScope(Forbidden):
     def __init__(self, detail: str, *, scope: str) -> None:
         super().__init__(detail)
         self.scope = scope
+
+
+class MfaRequired(Forbidden):
+    """The password was right, and the account signs in with a second factor too: the
+    login goes on with `mfa_token` and a code (403 `mfa_required`)."""
+
+    code = "mfa_required"
+
+    def __init__(self, detail: str, *, mfa_token: str, expires_in: int) -> None:
+        super().__init__(detail)
+        self.mfa_token = mfa_token
+        self.expires_in = expires_in
 
 
 class NotFound(DomainError):

@@ -164,6 +164,24 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     # Failed logins per account per window before that account answers 429 (whoever asks).
     login_failures_per_account: RateSpec = "20/hour"
 
+    # --- data encryption and two-factor sign-in ------------------------------------------
+    # AES-256-GCM key that seals secrets the service must read back (TOTP secrets):
+    # 32 random bytes as base64url, or @/path/to/file holding them. Unset in development: a
+    # key is generated under DATA_DIR. Production refuses to start without one. Independent
+    # of JWT_PRIVATE_KEY, so rotating the signing key does not orphan what is sealed.
+    data_encryption_key: str | None = None
+    # Keys that sealed data before a rotation and still open it (comma-separated, each
+    # base64url or @/path); new data is sealed with DATA_ENCRYPTION_KEY.
+    data_encryption_previous_keys: tuple[str, ...] = ()
+    # The second step of a login with TOTP on: how long its challenge lives, and how many
+    # codes it takes before it is spent.
+    mfa_challenge_ttl_seconds: Annotated[int, Meta(ge=60, le=3600)] = 300
+    mfa_challenge_max_attempts: Annotated[int, Meta(ge=1, le=20)] = 5
+    # Time steps (30 s each) accepted before and after now, for clock drift.
+    totp_valid_window: Annotated[int, Meta(ge=0, le=5)] = 1
+    # The issuer authenticator apps show beside the account (no `:`, RFC 6238 key URIs).
+    totp_issuer: Annotated[str, Meta(min_length=1, max_length=64, pattern=rf"^[^:\x00-\x1f\x7f]+{END}")] = "Avatar API"
+
     # --- webhooks and other outbound calls to addresses users give us -------------------
     # Plain http:// targets (https only by default).
     webhook_allow_http: bool = False
@@ -236,7 +254,16 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
 
 
 # Settings whose values may hold a secret: never echoed in an error.
-_SECRET_SETTINGS: Final = frozenset({"database_url", "redis_url", "jwt_private_key", "jwt_previous_public_keys"})
+_SECRET_SETTINGS: Final = frozenset(
+    {
+        "database_url",
+        "redis_url",
+        "jwt_private_key",
+        "jwt_previous_public_keys",
+        "data_encryption_key",
+        "data_encryption_previous_keys",
+    }
+)
 _DATABASE_SCHEMES: Final = frozenset({"postgres", "postgresql"})
 _REDIS_SCHEMES: Final = frozenset({"redis", "rediss", "unix"})
 
@@ -426,6 +453,12 @@ def _check_production(settings: Settings) -> None:
         raise SettingsError("DATABASE_URL is required when APP_ENV=production")
     if not settings.jwt_private_key:
         raise SettingsError("JWT_PRIVATE_KEY is required when APP_ENV=production")
+    if not settings.data_encryption_key:
+        raise SettingsError("DATA_ENCRYPTION_KEY is required when APP_ENV=production")
+    if settings.mfa_challenge_ttl_seconds > 900:
+        raise SettingsError("MFA_CHALLENGE_TTL_SECONDS above 900 is refused when APP_ENV=production")
+    if settings.totp_valid_window > 2:
+        raise SettingsError("TOTP_VALID_WINDOW above 2 is refused when APP_ENV=production (a minute of drift each way)")
     if settings.debug:
         raise SettingsError("DEBUG=true is refused when APP_ENV=production")
     if settings.log_format == "console":

@@ -29,6 +29,7 @@ __all__ = (
     "TEXT_PATTERN",
     "CurrentPassword",
     "EmailAddress",
+    "MfaCode",
     "Name",
     "Password",
     "check_password_size",
@@ -101,6 +102,17 @@ type Password = Annotated[
 
 # A password the account already has: checked, not judged (it may predate today's rules).
 type CurrentPassword = Annotated[str, Meta(min_length=1, max_length=1024, examples=["correct horse battery staple"])]
+
+# A second-factor code: six digits from an authenticator app, or a backup code (16
+# characters, typed with or without its dashes and spaces).
+type MfaCode = Annotated[
+    str,
+    Meta(
+        pattern=rf"^[0-9A-Za-z -]{{6,32}}{END}",
+        description="The six digits your authenticator app shows now, or one of your backup codes",
+        examples=["492039"],
+    ),
+]
 
 
 def tidy(value: str) -> str:

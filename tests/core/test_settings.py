@@ -7,9 +7,15 @@ from pathlib import Path
 import pytest
 
 from src.core.security.keys import SigningKeys, generate_private_key_pem
+from src.core.security.sealing import Sealer, generate_data_key
 from src.core.settings import Settings, SettingsError, load_settings
 
-PRODUCTION = {"APP_ENV": "production", "DATABASE_URL": "postgresql://db/app", "JWT_PRIVATE_KEY": "@/run/secrets/jwt"}
+PRODUCTION = {
+    "APP_ENV": "production",
+    "DATABASE_URL": "postgresql://db/app",
+    "JWT_PRIVATE_KEY": "@/run/secrets/jwt",
+    "DATA_ENCRYPTION_KEY": "@/run/secrets/data-key",
+}
 
 
 def test_no_environment_gives_development_defaults() -> None:
@@ -80,6 +86,21 @@ def test_secret_settings_are_never_echoed(variable: str) -> None:
 
     assert variable in str(error.value)
     assert "hunter2" not in str(error.value)
+
+
+@pytest.mark.parametrize("variable", ["DATA_ENCRYPTION_KEY", "DATA_ENCRYPTION_PREVIOUS_KEYS"])
+def test_data_encryption_keys_are_never_echoed(variable: str) -> None:
+    with pytest.raises(SettingsError) as error:
+        Sealer.from_settings(load_settings({"DATA_ENCRYPTION_KEY": generate_data_key(), variable: "hunter2:secret"}))
+
+    assert variable in str(error.value)
+    assert "hunter2" not in str(error.value)
+
+
+def test_production_accepts_the_two_factor_limits_at_their_bounds() -> None:
+    settings = load_settings({**PRODUCTION, "MFA_CHALLENGE_TTL_SECONDS": "900", "TOTP_VALID_WINDOW": "2"})
+
+    assert (settings.mfa_challenge_ttl_seconds, settings.totp_valid_window) == (900, 2)
 
 
 def test_a_long_bad_value_is_cut() -> None:
@@ -164,6 +185,9 @@ def test_pool_bounds_must_be_ordered() -> None:
     [
         ({"DATABASE_URL": ""}, "DATABASE_URL is required when APP_ENV=production"),
         ({"JWT_PRIVATE_KEY": ""}, "JWT_PRIVATE_KEY is required when APP_ENV=production"),
+        ({"DATA_ENCRYPTION_KEY": ""}, "DATA_ENCRYPTION_KEY is required when APP_ENV=production"),
+        ({"MFA_CHALLENGE_TTL_SECONDS": "901"}, "MFA_CHALLENGE_TTL_SECONDS above 900 is refused"),
+        ({"TOTP_VALID_WINDOW": "3"}, "TOTP_VALID_WINDOW above 2 is refused"),
         ({"DEBUG": "1"}, "DEBUG=true is refused when APP_ENV=production"),
         ({"LOG_FORMAT": "console"}, "LOG_FORMAT=console is refused"),
         ({"TRUSTED_PROXIES": "0.0.0.0/0"}, "TRUSTED_PROXIES must not trust every address"),
@@ -211,6 +235,9 @@ def test_cheap_password_hashes_are_for_tests_only() -> None:
         ({"RATE_LIMIT_DEFAULT": "5/fortnight"}, "RATE_LIMIT_DEFAULT='5/fortnight' is invalid"),
         ({"OUTBOUND_ALLOWED_NETWORKS": "127.0.0.1,localhost"}, "OUTBOUND_ALLOWED_NETWORKS has 'localhost'"),
         ({"WEBHOOK_RETRY_SCHEDULE": "5s,soon"}, "WEBHOOK_RETRY_SCHEDULE"),
+        ({"TOTP_ISSUER": "Avatar: API"}, "TOTP_ISSUER='Avatar: API' is invalid"),
+        ({"TOTP_VALID_WINDOW": "6"}, "TOTP_VALID_WINDOW='6' is invalid"),
+        ({"MFA_CHALLENGE_TTL_SECONDS": "30"}, "MFA_CHALLENGE_TTL_SECONDS='30' is invalid"),
     ],
 )
 def test_rules_across_variables(environment: dict[str, str], message: str) -> None:

@@ -10,7 +10,7 @@ A credential is an access token (a session's JWT) or an API key (`ava_...`, see
 `core.security.api_keys`), both sent as `Authorization: Bearer`; the prefix tells them
 apart. A route says which API-key scope it needs with `opt=needs_scope("avatars:write")`;
 a route without one is for session tokens only (403 `api_key_not_allowed` for a key):
-keys never manage keys, sessions, passwords or the account's deletion. A key without the
+keys never manage keys, sessions, passwords, the second factor or the account's deletion. A key without the
 route's scope gets 403 `insufficient_scope` with `WWW-Authenticate: Bearer
 error="insufficient_scope", scope="..."` (RFC 6750 section 3.1).
 
@@ -325,8 +325,8 @@ async def verify_pending_session(request: Request[Any, Any, Any], connection: Co
 def _refuse_keys_without_scope(identity: _Identity | None, scope: Scope | None) -> None:
     if isinstance(identity, ApiKeyClaims | _UnverifiedKey) and scope is None:
         raise Forbidden(
-            "API keys cannot call this endpoint (keys, sessions, passwords and the account's deletion "
-            "need a session's access token).",
+            "API keys cannot call this endpoint (keys, sessions, passwords, two-factor sign-in and the account's "
+            "deletion need a session's access token).",
             code="api_key_not_allowed",
         )
 

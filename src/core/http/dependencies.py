@@ -38,10 +38,12 @@ from src.core.runtime.background import BackgroundTasks
 from src.core.runtime.lifespan import Resources, resources_from
 from src.core.runtime.password_checks import PasswordChecks
 from src.core.runtime.rate_counters import RateCounter
+from src.core.runtime.second_factor import SecondFactor
 from src.core.security.api_keys import VerifiedKeys
 from src.core.security.keys import SigningKeys
 from src.core.security.outbound import OutboundGuard
 from src.core.security.passwords import PasswordHasher
+from src.core.security.sealing import Sealer
 from src.core.security.tokens import TokenService
 from src.core.settings import Settings
 
@@ -103,6 +105,14 @@ def provide_password_checks(state: State) -> PasswordChecks:
     return require_resources(state).password_checks
 
 
+def provide_sealer(state: State) -> Sealer:
+    return require_resources(state).sealer
+
+
+def provide_second_factor(state: State) -> SecondFactor:
+    return require_resources(state).second_factor
+
+
 # Generators: clean-up (release, commit or roll back) runs after the response is built.
 # A session check for the request's user runs here, on this connection, before the
 # yield: an error raised before the yield releases the connection (see core.http.auth).
@@ -131,6 +141,8 @@ KERNEL_DEPENDENCIES: Final[Mapping[str, Provide]] = {
     "rate_counter": Provide(provide_rate_counter, sync_to_thread=False),
     "password_checks": Provide(provide_password_checks, sync_to_thread=False),
     "outbound": Provide(provide_outbound, sync_to_thread=False),
+    "sealer": Provide(provide_sealer, sync_to_thread=False),
+    "second_factor": Provide(provide_second_factor, sync_to_thread=False),
     "connection": Provide(provide_connection),
     "transaction": Provide(provide_transaction),
     **AUTH_DEPENDENCIES,

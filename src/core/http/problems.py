@@ -34,6 +34,7 @@ from src.core.errors import (
     InsufficientScope,
     InvalidInput,
     Location,
+    MfaRequired,
     ServiceUnavailable,
     TooManyRequests,
 )
@@ -45,6 +46,7 @@ from src.core.settings import Settings
 __all__ = (
     "EXAMPLE_ID",
     "PROBLEM_MEDIA_TYPE",
+    "MfaRequiredProblem",
     "Problem",
     "fallback_problem",
     "problem_body",
@@ -52,6 +54,7 @@ __all__ = (
     "problem_response",
     "problem_responses",
     "problem_type",
+    "sign_in_refused_response",
 )
 
 log = get_logger(component="problems")
@@ -109,6 +112,20 @@ class Problem(msgspec.Struct, kw_only=True):
     # Present only for invalid input. UNSET (not an empty default) so the schema does not
     # advertise a default that generators would turn into an always-present field.
     errors: tuple[FieldError, ...] | msgspec.UnsetType = msgspec.UNSET
+
+
+class MfaRequiredProblem(Problem, kw_only=True):
+    """A login's 403: `mfa_required` carries the challenge that the second step completes
+    (`POST /api/v1/auth/login/mfa`); other codes (`account_suspended`) are plain problems."""
+
+    mfa_token: (
+        Annotated[str, Meta(description="With code mfa_required: send it with a code to POST /api/v1/auth/login/mfa")]
+        | msgspec.UnsetType
+    ) = msgspec.UNSET
+    mfa_token_expires_in: (
+        Annotated[int, Meta(description="With code mfa_required: seconds until the mfa_token expires")]
+        | msgspec.UnsetType
+    ) = msgspec.UNSET
 
 
 def problem_type(code: str) -> str:
@@ -214,6 +231,29 @@ def problem_response(status: int) -> ResponseSpec:
     )
 
 
+def sign_in_refused_response() -> ResponseSpec:
+    """The OpenAPI 403 of a password login: `account_suspended`, or `mfa_required` with its challenge."""
+    example = {
+        "type": problem_type("mfa_required"),
+        "title": "Forbidden",
+        "status": 403,
+        "detail": "The password is right; send a code from your authenticator app (or a backup code).",
+        "instance": "/api/v1/auth/login",
+        "code": "mfa_required",
+        "request_id": EXAMPLE_ID,
+        "mfa_token": "q8Yh2r0m3Vb7dZ6j0x0JYk0u2pbe8fN3wXa9pQy0s4I",
+        "mfa_token_expires_in": 300,
+    }
+    return ResponseSpec(
+        data_container=MfaRequiredProblem,
+        media_type=PROBLEM_MEDIA_TYPE,
+        description="The password is right, but: `mfa_required` (the account has two-factor sign-in: complete "
+        "it with `mfa_token` and a code), or `account_suspended`",
+        generate_examples=False,
+        examples=[Example(summary="mfa_required", value=example)],
+    )
+
+
 def problem_responses(*statuses: int) -> dict[int, ResponseSpec]:
     """OpenAPI responses for the problems an API route can return: `statuses` plus 429, 500, 503."""
     return {status: problem_response(status) for status in sorted({*statuses, *_ALWAYS})}
@@ -269,6 +309,22 @@ def problem_handlers(settings: Settings) -> ExceptionHandlersMap:
             log.warning("dependency_unavailable", dependency=exc.dependency, code=exc.code, cause=_cause_name(exc))
         elif isinstance(exc, TooManyRequests):
             headers["Retry-After"] = str(exc.retry_after)
+        elif isinstance(exc, MfaRequired):
+            trace = current_trace()
+            challenge: Problem = MfaRequiredProblem(
+                type=problem_type(exc.code),
+                title=exc.title,
+                status=exc.status,
+                detail=exc.detail,
+                instance=request.url.path,
+                code=exc.code,
+                request_id=current_request_id() or "",
+                trace_id=trace.trace_id if trace is not None else msgspec.UNSET,
+                span_id=trace.span_id if trace is not None else msgspec.UNSET,
+                mfa_token=exc.mfa_token,
+                mfa_token_expires_in=exc.expires_in,
+            )
+            return Response(challenge, status_code=exc.status, media_type=PROBLEM_MEDIA_TYPE)
         elif isinstance(exc, InsufficientScope):
             headers["WWW-Authenticate"] = f'Bearer realm="avatar-api", error="insufficient_scope", scope="{exc.scope}"'
         elif exc.status == 401:

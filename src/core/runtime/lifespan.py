@@ -29,11 +29,13 @@ from src.core.runtime.http_client import create_http_client
 from src.core.runtime.jobs import JobContext, JobRunner, PeriodicJob
 from src.core.runtime.password_checks import PasswordChecks
 from src.core.runtime.rate_counters import MemoryRateCounter, RateCounter, RatePolicy
+from src.core.runtime.second_factor import SecondFactor
 from src.core.runtime.server import report_failed_start
 from src.core.security.api_keys import VerifiedKeys
 from src.core.security.keys import SigningKeys
 from src.core.security.outbound import OutboundGuard, Resolve
 from src.core.security.passwords import PasswordHasher
+from src.core.security.sealing import Sealer
 from src.core.security.tokens import TokenService
 from src.core.settings import Settings, SettingsError
 
@@ -66,6 +68,8 @@ class Resources:
         "passwords",
         "rate_counter",
         "redis",
+        "sealer",
+        "second_factor",
         "settings",
         "tasks",
         "tokens",
@@ -82,6 +86,7 @@ class Resources:
         redis: Redis | None,
         rate_counter: RateCounter,
         keys: SigningKeys,
+        sealer: Sealer,
         passwords: PasswordHasher,
         outbound: OutboundGuard,
     ) -> None:
@@ -94,6 +99,8 @@ class Resources:
         self.rate_counter = rate_counter
         self.keys = keys
         self.tokens = TokenService(keys, settings)
+        self.sealer = sealer
+        self.second_factor = SecondFactor(sealer, window=settings.totp_valid_window)
         self.passwords = passwords
         self.password_checks = PasswordChecks(
             rate_counter, RatePolicy.parse("password-checks", settings.login_failures_per_account)
@@ -181,6 +188,7 @@ async def _start(
     migrations = discover_migrations(settings.migrations_dir)
     # Reading key files is blocking work: keep it off the loop.
     keys = await asyncio.to_thread(SigningKeys.from_settings, settings)
+    sealer = await asyncio.to_thread(Sealer.from_settings, settings)
     passwords = PasswordHasher(settings)
     await _prepare_database(settings, dsn, migrations)
     half_grace = settings.shutdown_timeout / 2
@@ -231,6 +239,7 @@ async def _start(
         redis=redis,
         rate_counter=rate_counter,
         keys=keys,
+        sealer=sealer,
         passwords=passwords,
         outbound=outbound,
     )

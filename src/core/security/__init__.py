@@ -1,5 +1,6 @@
-"""Credentials and trust: signing keys, access and refresh tokens, password hashing, and
-the guard on outbound calls to addresses users give us (SSRF).
+"""Credentials and trust: signing keys, access and refresh tokens, password hashing,
+sealing (AES-GCM under the data encryption key), TOTP and backup codes, and the guard on
+outbound calls to addresses users give us (SSRF).
 
 Primitives only, with no knowledge of requests: the check that turns a request's bearer
 token into a principal is `core.http.auth`, which uses `tokens` from here.

@@ -1,9 +1,12 @@
-"""Accounts and authentication: sign-up, login, rotating refresh tokens, sessions, the
-OAuth 2 token endpoint, the browser session (the refresh token in an HttpOnly cookie),
-JWKS and discovery."""
+"""Accounts and authentication: sign-up, login (with a second factor when TOTP is on),
+rotating refresh tokens, sessions, the OAuth 2 token endpoint, the browser session (the
+refresh token in an HttpOnly cookie), JWKS and discovery."""
 
 from litestar import Router
 
+from src.features.auth.complete_browser_mfa_login.router import complete_browser_mfa_login_route
+from src.features.auth.complete_mfa_login.router import complete_mfa_login_route
+from src.features.auth.expire_mfa_challenges.job import EXPIRE_MFA_CHALLENGES
 from src.features.auth.expire_sessions.job import EXPIRE_SESSIONS
 from src.features.auth.get_jwks.router import get_jwks_route, get_well_known_jwks_route
 from src.features.auth.get_oauth_metadata.router import get_oauth_metadata_route
@@ -26,6 +29,7 @@ router = Router(
     route_handlers=[
         sign_up_route,
         log_in_route,
+        complete_mfa_login_route,
         refresh_session_route,
         issue_token_route,
         log_out_route,
@@ -33,6 +37,7 @@ router = Router(
         revoke_session_route,
         get_jwks_route,
         log_in_browser_route,
+        complete_browser_mfa_login_route,
         refresh_browser_session_route,
         log_out_browser_route,
     ],
@@ -45,4 +50,4 @@ well_known_router = Router(
     route_handlers=[get_well_known_jwks_route, get_oauth_metadata_route],
 )
 
-JOBS = (EXPIRE_SESSIONS,)
+JOBS = (EXPIRE_SESSIONS, EXPIRE_MFA_CHALLENGES)

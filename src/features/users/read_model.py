@@ -1,4 +1,5 @@
-"""The users feature's read model: the profile, as every users slice returns it.
+"""The users feature's read model: the profile, as every users slice returns it, and the
+backup codes that confirming TOTP and regenerating them both answer with.
 
 Shared by this feature's slices only (the import contracts allow a feature's
 `read_model` and nothing else of a sibling slice), so the API has one `Profile` type.
@@ -7,11 +8,13 @@ Shared by this feature's slices only (the import contracts allow a feature's
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 from uuid import UUID
 
 import msgspec
+from msgspec import Meta
 
-__all__ = ("Profile",)
+__all__ = ("BackupCodes", "Profile")
 
 
 class Profile(msgspec.Struct, frozen=True):
@@ -22,3 +25,15 @@ class Profile(msgspec.Struct, frozen=True):
     display_name: str
     created_at: datetime
     updated_at: datetime
+
+
+class BackupCodes(msgspec.Struct, frozen=True, kw_only=True):
+    """Shown once: only their hashes are kept. Each signs in once in place of a TOTP code."""
+
+    backup_codes: Annotated[
+        list[str],
+        Meta(
+            description="Ten one-time codes; keep them somewhere safe, apart from the phone",
+            examples=[["7K3Q-9ZPM-2HXV-W4TR", "N8C1-QJ5D-XR0B-6MFA"]],
+        ),
+    ]

@@ -12,7 +12,7 @@ import httpx
 import msgspec
 
 from src.core.ids import new_id
-from tests.conftest import TEST_SIGNING_KEY
+from tests.conftest import TEST_DATA_KEY, TEST_SIGNING_KEY
 from tests.support.server import clean_environment, serve
 
 RFC3339_UTC = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z")
@@ -60,6 +60,7 @@ def test_a_journey_in_production_writes_only_lines_a_log_platform_parses(databas
         LOG_FORMAT="auto",  # production's default: JSON
         DATABASE_URL=database_url,
         JWT_PRIVATE_KEY=TEST_SIGNING_KEY,
+        DATA_ENCRYPTION_KEY=TEST_DATA_KEY,
         GOOGLE_CLOUD_PROJECT="avatar-prod-1",
         WORKERS="2",
         DATA_DIR=str(tmp_path),
@@ -106,6 +107,13 @@ def test_a_journey_in_production_writes_only_lines_a_log_platform_parses(databas
     assert not [key for line in lines for key in line if key.startswith("logging.googleapis.com/")]
 
     output = b"\n".join(served.output).decode()
-    for secret in [PASSWORD, email, "journey.owner@example.net", *secrets, *_secrets_of_the_signing_key()]:
+    for secret in [
+        PASSWORD,
+        email,
+        "journey.owner@example.net",
+        *secrets,
+        *_secrets_of_the_signing_key(),
+        TEST_DATA_KEY,
+    ]:
         assert secret not in output
     assert "eyJhbGciOiJFUzI1NiJ9.forged" not in output

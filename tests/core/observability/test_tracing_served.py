@@ -12,7 +12,7 @@ import httpx
 import msgspec
 
 from src.core.ids import new_id
-from tests.conftest import TEST_SIGNING_KEY
+from tests.conftest import TEST_DATA_KEY, TEST_SIGNING_KEY
 from tests.support.otlp import otlp_receiver
 from tests.support.server import clean_environment, serve
 
@@ -25,6 +25,7 @@ def test_workers_export_what_the_otel_variables_ask_for_and_flush_on_shutdown(
             APP_ENV="production",
             DATABASE_URL=database_url,
             JWT_PRIVATE_KEY=TEST_SIGNING_KEY,
+            DATA_ENCRYPTION_KEY=TEST_DATA_KEY,
             GOOGLE_CLOUD_PROJECT="avatar-prod-1",
             WORKERS="2",
             DATA_DIR=str(tmp_path),

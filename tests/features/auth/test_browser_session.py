@@ -21,8 +21,9 @@ import pytest
 from src.app import create_app
 from src.core.security.tokens import hash_refresh_token
 from src.core.settings import Settings
-from tests.support.accounts import PASSWORD, bearer, sign_up, unique_email
+from tests.support.accounts import PASSWORD, bearer, new_account, sign_up, unique_email
 from tests.support.http import running_app
+from tests.support.mfa import enrol
 from tests.support.problems import assert_problem
 
 LOGIN = "/api/v1/auth/browser/login"
@@ -389,3 +390,55 @@ async def _age_spend(dsn: str, token: str, *, seconds: int) -> None:
         )
     finally:
         await connection.close()
+
+
+# --- with a second factor --------------------------------------------------------------------
+
+LOGIN_MFA = "/api/v1/auth/browser/login/mfa"
+
+
+async def test_an_account_with_totp_completes_the_browser_login_with_a_code(browser: httpx.AsyncClient) -> None:
+    enrolled = await enrol(browser, await new_account(browser), window=2)
+
+    # The password alone opens nothing: no cookie, the same mfa_required as /login.
+    password_step = await browser_log_in(browser, enrolled.account.email)
+    problem = assert_problem(password_step, 403, "mfa_required")
+    assert not password_step.headers.get_list("set-cookie")
+
+    completion = {"mfa_token": problem["mfa_token"], "code": enrolled.app.code()}
+    # From a page the service does not allow, the code is not even tried.
+    foreign = await browser.post(LOGIN_MFA, json=completion, headers={"Origin": FOREIGN_ORIGIN})
+    assert_problem(foreign, 403, "csrf_origin_refused")
+
+    completed = await browser.post(LOGIN_MFA, json=completion, headers={"Origin": APP_ORIGIN})
+    assert completed.status_code == 200, completed.text
+    body = completed.json()
+    assert body.keys() == {"access_token", "token_type", "expires_in", "refresh_expires_in", "csrf_token"}
+    session = Session.of(completed)
+    assert session.refresh_token not in completed.text
+    assert set_cookies(completed)[REFRESH_COOKIE]["httponly"] is True
+    me = await browser.get("/api/v1/users/me", headers=bearer(body["access_token"]))
+    assert me.json()["id"] == str(enrolled.account.id)
+
+    # The session it opened refreshes through its cookie like any browser session.
+    refreshed = await browser.post(REFRESH, headers=session.headers())
+    assert refreshed.status_code == 200, refreshed.text
+    # And the challenge is spent: the same token and a fresh code open nothing more.
+    again = await browser.post(
+        LOGIN_MFA, json={**completion, "code": enrolled.app.code()}, headers={"Origin": APP_ORIGIN}
+    )
+    assert_problem(again, 401, "invalid_mfa_token")
+
+
+async def test_a_wrong_code_in_the_browser_is_refused_as_at_login_mfa(browser: httpx.AsyncClient) -> None:
+    enrolled = await enrol(browser, await new_account(browser), window=2)
+    problem = assert_problem(await browser_log_in(browser, enrolled.account.email), 403, "mfa_required")
+
+    wrong = await browser.post(
+        LOGIN_MFA,
+        json={"mfa_token": problem["mfa_token"], "code": enrolled.app.wrong_code()},
+        headers={"Origin": APP_ORIGIN},
+    )
+
+    assert_problem(wrong, 401, "invalid_mfa_code")
+    assert not wrong.headers.get_list("set-cookie")

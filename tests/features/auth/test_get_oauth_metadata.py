@@ -32,7 +32,7 @@ async def test_the_metadata_names_the_endpoints_under_the_public_base_url(settin
         "issuer": "avatar-api",
         "jwks_uri": f"{PUBLIC}/.well-known/jwks.json",
         "token_endpoint": f"{PUBLIC}/api/v1/auth/token",
-        "grant_types_supported": ["password", "refresh_token"],
+        "grant_types_supported": ["password", "refresh_token", "urn:avatar-api:oauth:grant-type:mfa-otp"],
         "token_endpoint_auth_methods_supported": ["none"],
         "response_types_supported": [],
         "service_documentation": f"{PUBLIC}/docs",

@@ -199,6 +199,7 @@ async def test_an_unknown_account_costs_a_full_verification(settings: Settings, 
         user_agent=None,
         refresh_ttl_seconds=60,
         session_max_age_seconds=600,
+        mfa_challenge_ttl_seconds=300,
     )
     try:
         failed: Any = None

@@ -37,7 +37,7 @@ def get_oauth_metadata(command: GetOAuthMetadata) -> AuthorizationServerMetadata
         issuer=command.issuer,
         jwks_uri=base + JWKS_PATH,
         token_endpoint=base + TOKEN_PATH,
-        grant_types_supported=["password", "refresh_token"],
+        grant_types_supported=["password", "refresh_token", "urn:avatar-api:oauth:grant-type:mfa-otp"],
         token_endpoint_auth_methods_supported=["none"],
         response_types_supported=[],
         service_documentation=base + DOCS_PATH,

@@ -13,8 +13,12 @@ class IssueToken(msgspec.Struct, frozen=True, kw_only=True):
     username: str | None
     password: str | None
     refresh_token: str | None
+    mfa_token: str | None
+    otp: str | None
     scope: str | None
     user_agent: str | None
     refresh_ttl_seconds: int
     session_max_age_seconds: int
     reuse_grace_seconds: int
+    mfa_challenge_ttl_seconds: int
+    mfa_challenge_max_attempts: int

@@ -1,6 +1,8 @@
-"""The OAuth 2 token endpoint (RFC 6749): the password grant (section 4.3) and the
-refresh grant (section 6), with the very rules of /login and /refresh (the feature's
-password_grant and refresh_grant modules), spoken in OAuth's terms:
+"""The OAuth 2 token endpoint (RFC 6749): the password grant (section 4.3), the
+refresh grant (section 6) and the mfa-otp grant (the second step of a password grant
+for an account with TOTP on), with the very rules of /login, /refresh and /login/mfa
+(the feature's password_grant, refresh_grant and mfa_grant modules), spoken in OAuth's
+terms:
 
 - an unknown grant type is `unsupported_grant_type`; a parameter missing, or one that
   belongs to the other grant, is `invalid_request`;
@@ -9,6 +11,9 @@ password_grant and refresh_grant modules), spoken in OAuth's terms:
   in the answer that the scope granted differs from the one asked for;
 - wrong credentials and a bad, expired, reused or just-rotated refresh token are all
   `invalid_grant` (400); reuse still revokes the session, as on /refresh;
+- the right password of an account with TOTP on is 403 `mfa_required`, with `mfa_token`
+  and `mfa_token_expires_in` beside the error (as Auth0 answers); a wrong or reused
+  code and a bad, expired or spent mfa_token are `invalid_grant`;
 - the per-account lockout and the rate limit stay 429 problems with `Retry-After`, and
   an unavailable dependency a 503: OAuth has no codes for them, and clients already
   know what those statuses mean.
@@ -21,12 +26,14 @@ from __future__ import annotations
 from typing import ClassVar
 
 from src.core.data.database import Database
-from src.core.errors import Conflict, DomainError, Forbidden, Unauthorized
+from src.core.errors import Conflict, DomainError, Forbidden, MfaRequired, Unauthorized
 from src.core.runtime.password_checks import PasswordChecks
+from src.core.runtime.second_factor import SecondFactor
 from src.core.security.passwords import PasswordHasher
 from src.core.security.tokens import TokenPair, TokenService
 from src.features.auth.issue_token.command import IssueToken
-from src.features.auth.issue_token.schema import OAuthErrorCode
+from src.features.auth.issue_token.schema import MFA_OTP_GRANT, OAuthErrorCode
+from src.features.auth.mfa_grant import CompleteMfa, complete_mfa_login
 from src.features.auth.password_grant import LogIn, log_in_with_password
 from src.features.auth.refresh_grant import RefreshSession, rotate_refresh_token
 
@@ -65,24 +72,54 @@ async def issue_token(
     passwords: PasswordHasher,
     tokens: TokenService,
     password_checks: PasswordChecks,
+    second_factor: SecondFactor,
 ) -> TokenPair:
     if command.grant_type == "password":
-        email, password = _parameters(command, needs=("username", "password"), refuses=("refresh_token",))
+        email, password = _parameters(
+            command, needs=("username", "password"), refuses=("refresh_token", "mfa_token", "otp")
+        )
         login = LogIn(
             email=email,
             password=password,
             user_agent=command.user_agent,
             refresh_ttl_seconds=command.refresh_ttl_seconds,
             session_max_age_seconds=command.session_max_age_seconds,
+            mfa_challenge_ttl_seconds=command.mfa_challenge_ttl_seconds,
         )
         try:
             return await log_in_with_password(
                 login, database=database, passwords=passwords, tokens=tokens, password_checks=password_checks
             )
+        except MfaRequired:
+            raise  # the router answers it in OAuth's format, with the challenge
         except (Unauthorized, Forbidden) as exc:  # invalid_credentials, account_suspended
             raise TokenRefused("invalid_grant", exc.detail) from None
+    if command.grant_type == MFA_OTP_GRANT:
+        mfa_token, otp = _parameters(
+            command, needs=("mfa_token", "otp"), refuses=("username", "password", "refresh_token")
+        )
+        completion = CompleteMfa(
+            mfa_token=mfa_token,
+            code=otp,
+            user_agent=command.user_agent,
+            refresh_ttl_seconds=command.refresh_ttl_seconds,
+            session_max_age_seconds=command.session_max_age_seconds,
+            max_attempts=command.mfa_challenge_max_attempts,
+        )
+        try:
+            return await complete_mfa_login(
+                completion,
+                database=database,
+                tokens=tokens,
+                password_checks=password_checks,
+                second_factor=second_factor,
+            )
+        except Unauthorized as exc:  # invalid_mfa_token, invalid_mfa_code
+            raise TokenRefused("invalid_grant", exc.detail) from None
     if command.grant_type == "refresh_token":
-        (refresh_token,) = _parameters(command, needs=("refresh_token",), refuses=("username", "password"))
+        (refresh_token,) = _parameters(
+            command, needs=("refresh_token",), refuses=("username", "password", "mfa_token", "otp")
+        )
         refresh = RefreshSession(
             refresh_token=refresh_token,
             refresh_ttl_seconds=command.refresh_ttl_seconds,
@@ -92,4 +129,4 @@ async def issue_token(
             return await rotate_refresh_token(refresh, database=database, tokens=tokens)
         except (Unauthorized, Conflict) as exc:  # invalid_token, refresh_token_rotated
             raise TokenRefused("invalid_grant", exc.detail) from None
-    raise TokenRefused("unsupported_grant_type", "grant_type is password or refresh_token.")
+    raise TokenRefused("unsupported_grant_type", f"grant_type is password, refresh_token or {MFA_OTP_GRANT}.")

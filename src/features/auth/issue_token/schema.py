@@ -10,12 +10,17 @@ from msgspec import Meta
 
 from src.core.text import EMAIL_PATTERN
 
-__all__ = ("GRANT_TYPES", "OAuthErrorCode", "TokenErrorResponse", "TokenRequest")
+__all__ = ("GRANT_TYPES", "MFA_OTP_GRANT", "OAuthErrorCode", "TokenErrorResponse", "TokenRequest")
 
-GRANT_TYPES: Final = ("password", "refresh_token")
+# The second step of a password grant answered `mfa_required` (the shape Auth0 uses:
+# RFC 6749 section 4.5 lets a server define grant types named by absolute URIs).
+MFA_OTP_GRANT: Final = "urn:avatar-api:oauth:grant-type:mfa-otp"
+GRANT_TYPES: Final = ("password", "refresh_token", MFA_OTP_GRANT)
 _REFRESH_EXAMPLE: Final = "Yx8Lq3VbZb7mDZ6j0x0JYk0u2pbe8fN3wXa9pQy0s4I"
 
-type OAuthErrorCode = Literal["invalid_request", "invalid_grant", "unsupported_grant_type", "invalid_scope"]
+type OAuthErrorCode = Literal[
+    "invalid_request", "invalid_grant", "unsupported_grant_type", "invalid_scope", "mfa_required"
+]
 
 
 class TokenRequest(msgspec.Struct, kw_only=True):
@@ -30,7 +35,8 @@ class TokenRequest(msgspec.Struct, kw_only=True):
         str,
         Meta(
             max_length=64,
-            description="`password` (username and password) or `refresh_token` (refresh_token)",
+            description="`password` (username and password), `refresh_token` (refresh_token), or "
+            f"`{MFA_OTP_GRANT}` (mfa_token and otp: the second step after `mfa_required`)",
             examples=["password"],
             extra_json_schema={"extra": {"enum": list(GRANT_TYPES)}},
         ),
@@ -70,6 +76,28 @@ class TokenRequest(msgspec.Struct, kw_only=True):
         ]
         | msgspec.UnsetType
     ) = msgspec.UNSET
+    mfa_token: (
+        Annotated[
+            str,
+            Meta(
+                max_length=256,
+                description=f"From the `mfa_required` error of a password grant; for grant_type={MFA_OTP_GRANT}",
+                examples=["q8Yh2r0m3Vb7dZ6j0x0JYk0u2pbe8fN3wXa9pQy0s4I"],
+            ),
+        ]
+        | msgspec.UnsetType
+    ) = msgspec.UNSET
+    otp: (
+        Annotated[
+            str,
+            Meta(
+                max_length=32,
+                description=f"A code from the authenticator app, or a backup code; for grant_type={MFA_OTP_GRANT}",
+                examples=["492039"],
+            ),
+        ]
+        | msgspec.UnsetType
+    ) = msgspec.UNSET
     scope: (
         Annotated[
             str,
@@ -99,3 +127,10 @@ class TokenErrorResponse(msgspec.Struct, frozen=True, kw_only=True):
 
     error: Annotated[OAuthErrorCode, Meta(description="Branch on this")]
     error_description: Annotated[str, Meta(description="For humans: what is wrong with this request")]
+    mfa_token: (
+        Annotated[str, Meta(description=f"With mfa_required: send it with an otp, grant_type={MFA_OTP_GRANT}")]
+        | msgspec.UnsetType
+    ) = msgspec.UNSET
+    mfa_token_expires_in: (
+        Annotated[int, Meta(description="With mfa_required: seconds until the mfa_token expires")] | msgspec.UnsetType
+    ) = msgspec.UNSET

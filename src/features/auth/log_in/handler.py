@@ -21,7 +21,8 @@ async def log_in(
     tokens: TokenService,
     password_checks: PasswordChecks,
 ) -> TokenPair:
-    """Unknown e-mail and wrong password: 401 `invalid_credentials` alike, in the same time."""
+    """Unknown e-mail and wrong password: 401 `invalid_credentials` alike, in the same time;
+    the right password of an account with TOTP on: 403 `mfa_required` with its challenge."""
     return await log_in_with_password(
         command, database=database, passwords=passwords, tokens=tokens, password_checks=password_checks
     )

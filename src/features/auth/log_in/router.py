@@ -7,7 +7,7 @@ from litestar.di import NamedDependency
 from litestar.params import JSONBody
 
 from src.core.data.database import Database
-from src.core.http.problems import problem_responses
+from src.core.http.problems import problem_responses, sign_in_refused_response
 from src.core.runtime.password_checks import PasswordChecks
 from src.core.security.passwords import PasswordHasher
 from src.core.security.tokens import TokenPair, TokenService
@@ -24,11 +24,13 @@ __all__ = ("log_in_route",)
     operation_id="logIn",
     summary="Log in: get an access token and a refresh token",
     description="Opens a session (one per device). Unknown e-mail and wrong password are the same 401 "
-    "`invalid_credentials`; a suspended account's right password is 403 `account_suspended`. Rate limited by "
-    "the strict `auth` policy, and per account after repeated failures.",
+    "`invalid_credentials`; a suspended account's right password is 403 `account_suspended`. An account with "
+    "two-factor sign-in gets no tokens for the password alone: 403 `mfa_required`, with an `mfa_token` that "
+    "`POST /auth/login/mfa` completes with a code. Rate limited by the strict `auth` policy, and per account "
+    "after repeated failures.",
     status_code=200,
     opt={"rate_limit": "auth"},
-    responses=problem_responses(400, 401, 403, 413, 415),
+    responses=dict(sorted({**problem_responses(400, 401, 413, 415), 403: sign_in_refused_response()}.items())),
 )
 async def log_in_route(
     request: Request[Any, Any, Any],
@@ -45,5 +47,6 @@ async def log_in_route(
         user_agent=request.headers.get("user-agent"),
         refresh_ttl_seconds=settings.refresh_token_ttl_seconds,
         session_max_age_seconds=settings.session_max_age_seconds,
+        mfa_challenge_ttl_seconds=settings.mfa_challenge_ttl_seconds,
     )
     return await log_in(command, database=database, passwords=passwords, tokens=tokens, password_checks=password_checks)

@@ -5,7 +5,8 @@ guess it either: each wrong current password counts against the account's budget
 failed checks, the same one login uses. After a change, sessions opened with the old
 password cannot write any more, even with an access token that has time left. No
 connection is held while Argon2 runs; the write is conditional on the hash that was
-checked, so two concurrent changes cannot both win.
+checked, so two concurrent changes cannot both win. A login begun with the old password
+and waiting for its second factor (TOTP) ends too.
 """
 
 from __future__ import annotations
@@ -15,7 +16,12 @@ from src.core.errors import Conflict, NotFound
 from src.core.runtime.password_checks import PasswordChecks
 from src.core.security.passwords import PasswordHasher, refuse_weak_password
 from src.features.users.change_password.command import ChangePassword
-from src.features.users.change_password.queries import REVOKE_OTHER_SESSIONS, SELECT_ACCOUNT, UPDATE_PASSWORD
+from src.features.users.change_password.queries import (
+    DELETE_MFA_CHALLENGES,
+    REVOKE_OTHER_SESSIONS,
+    SELECT_ACCOUNT,
+    UPDATE_PASSWORD,
+)
 
 __all__ = ("change_password",)
 
@@ -39,3 +45,4 @@ async def change_password(
         if await transaction.execute(UPDATE_PASSWORD, command.user_id, new_hash, stored_hash) == "UPDATE 0":
             raise Conflict("The password was changed meanwhile; sign in again.", code="password_changed")
         await transaction.execute(REVOKE_OTHER_SESSIONS, command.user_id, command.session_id)
+        await transaction.execute(DELETE_MFA_CHALLENGES, command.user_id)

@@ -13,3 +13,8 @@ UPDATE sessions
 SET revoked_at = now(), revoked_reason = 'password_changed'
 WHERE user_id = $1 AND id <> $2 AND revoked_at IS NULL
 """
+
+# A login waiting for its second step was begun with the old password: it ends too.
+DELETE_MFA_CHALLENGES = """
+DELETE FROM mfa_challenges WHERE user_id = $1
+"""

@@ -1,0 +1,8 @@
+"""The command is the MFA grant's input, which `/login/mfa` and the token endpoint share
+(src/features/auth/mfa_grant.py)."""
+
+from __future__ import annotations
+
+from src.features.auth.mfa_grant import CompleteMfa
+
+__all__ = ("CompleteMfa",)
