@@ -4,6 +4,7 @@ settings  -> Settings for a test app on its own fresh database
 app       -> create_app(settings), not started
 client    -> an HTTP client driving the started app (lifespan run, pool open)
 logs      -> the JSON log lines written during the test
+mail_server -> a real SMTP server on loopback (aiosmtpd) that records what it receives
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from tests.support.databases import (
 )
 from tests.support.http import running_app
 from tests.support.logs import LogSink
+from tests.support.mail import MailServer
 from tests.support.redis import redis_server_url
 
 _LOG_SINK = LogSink()
@@ -129,6 +131,13 @@ async def probe_client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
 
     async with running_app(create_app(settings, features=[probe_router])) as client:
         yield client
+
+
+@pytest.fixture
+async def mail_server() -> AsyncIterator[MailServer]:
+    """A real SMTP server on loopback that records what it receives (tests/support/mail.py)."""
+    async with MailServer() as server:
+        yield server
 
 
 @pytest.fixture

@@ -27,6 +27,7 @@ from src.core.observability.metrics import POOL_REFUSED, forget_dead_workers, li
 from src.core.runtime.background import BackgroundTasks
 from src.core.runtime.http_client import create_http_client
 from src.core.runtime.jobs import JobContext, JobRunner, PeriodicJob
+from src.core.runtime.mail import Mailer
 from src.core.runtime.password_checks import PasswordChecks
 from src.core.runtime.rate_counters import MemoryRateCounter, RateCounter, RatePolicy
 from src.core.runtime.server import report_failed_start
@@ -60,6 +61,7 @@ class Resources:
         "database",
         "http",
         "keys",
+        "mail",
         "migrations",
         "outbound",
         "password_checks",
@@ -84,6 +86,7 @@ class Resources:
         keys: SigningKeys,
         passwords: PasswordHasher,
         outbound: OutboundGuard,
+        mail: Mailer,
     ) -> None:
         self.settings = settings
         self.database = database
@@ -99,6 +102,7 @@ class Resources:
             rate_counter, RatePolicy.parse("password-checks", settings.login_failures_per_account)
         )
         self.outbound = outbound
+        self.mail = mail
         self.cursors = CursorCodec(keys.derive("pagination-cursor"))
         self.api_keys = VerifiedKeys()
 
@@ -181,6 +185,7 @@ async def _start(
     migrations = discover_migrations(settings.migrations_dir)
     # Reading key files is blocking work: keep it off the loop.
     keys = await asyncio.to_thread(SigningKeys.from_settings, settings)
+    mail = await asyncio.to_thread(Mailer, settings)  # reads SMTP_CA_FILE
     passwords = PasswordHasher(settings)
     await _prepare_database(settings, dsn, migrations)
     half_grace = settings.shutdown_timeout / 2
@@ -220,7 +225,9 @@ async def _start(
     stack.push_async_callback(tasks.shutdown, half_grace)
     forget_dead_workers()
     tasks.spawn(_record_pool_every(database, _POOL_METRICS_INTERVAL), name="pool-metrics")
-    context = JobContext(settings=settings, database=database, http=jobs_http, outbound=outbound, tracing=tracing)
+    context = JobContext(
+        settings=settings, database=database, http=jobs_http, outbound=outbound, tracing=tracing, mail=mail
+    )
     JobRunner(jobs, context, dsn).start(tasks.spawn)
     return Resources(
         settings=settings,
@@ -233,6 +240,7 @@ async def _start(
         keys=keys,
         passwords=passwords,
         outbound=outbound,
+        mail=mail,
     )
 
 

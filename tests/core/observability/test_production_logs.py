@@ -12,8 +12,9 @@ import httpx
 import msgspec
 
 from src.core.ids import new_id
+from src.core.runtime.mail_sink import start_mail_sink
 from tests.conftest import TEST_SIGNING_KEY
-from tests.support.server import clean_environment, serve
+from tests.support.server import clean_environment, production_mail, serve
 
 RFC3339_UTC = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z")
 SEVERITIES = {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}
@@ -55,8 +56,10 @@ def _secrets_of_the_signing_key() -> list[str]:
 
 
 def test_a_journey_in_production_writes_only_lines_a_log_platform_parses(database_url: str, tmp_path: Path) -> None:
+    sink = start_mail_sink(tmp_path / "mail")  # a real SMTP server: mail is sent, and logged
     environment = clean_environment(
         APP_ENV="production",
+        **production_mail(sink.port),
         LOG_FORMAT="auto",  # production's default: JSON
         DATABASE_URL=database_url,
         JWT_PRIVATE_KEY=TEST_SIGNING_KEY,
@@ -68,7 +71,10 @@ def test_a_journey_in_production_writes_only_lines_a_log_platform_parses(databas
     with serve(environment) as served:
         served.wait_for_event("startup_complete")
         served.wait_for_event("startup_complete")  # one per worker
-        secrets = _journey(served.url, email)
+        try:
+            secrets = _journey(served.url, email)
+        finally:
+            sink.stop()
         assert served.stop() == 0
 
     lines: list[dict[str, Any]] = []
