@@ -58,6 +58,10 @@ def base_settings(**changes: Any) -> Settings:
         "rate_limit_default": "1000000/minute",
         "rate_limit_auth": "1000000/minute",
         "rate_limit_ping": "1000000/minute",
+        "rate_limit_email": "1000000/minute",
+        # Verification has its own tests (tests/features/auth/test_verify_email.py); the
+        # rest create webhooks with accounts that never open their mail.
+        "email_verification_required": False,
         # Argon2id at its cheapest: the tests are about behaviour, not hash strength.
         "password_hash_memory_kib": 8,
         "password_hash_time_cost": 1,

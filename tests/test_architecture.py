@@ -41,7 +41,10 @@ def test_every_slice_router_is_reachable_from_the_app() -> None:
 
 
 def all_slice_directories() -> list[Path]:
-    return sorted(path for path in FEATURES.glob("*/*") if path.is_dir() and path.name != "__pycache__")
+    """Every folder of a feature that holds Python (a folder of mail templates is no slice)."""
+    return sorted(
+        path for path in FEATURES.glob("*/*") if path.is_dir() and path.name != "__pycache__" and any(path.glob("*.py"))
+    )
 
 
 # The one shape of a slice (docs/adding-a-slice.md). A module with nothing to hold says

@@ -161,6 +161,15 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     # Failed logins per account per window before that account answers 429 (whoever asks).
     login_failures_per_account: RateSpec = "20/hour"
 
+    # --- account e-mail: verification (docs/authentication.md#account-e-mail) ------------
+    # Unverified accounts may not create or ping webhooks (403 email_not_verified).
+    email_verification_required: bool = True
+    # How long a verification link works; production refuses more than two days.
+    email_verification_ttl_seconds: Annotated[int, Meta(ge=600, le=604_800)] = 86_400
+    # Account e-mail per account, and per target address, per window; also the route policy
+    # `email` (per client address) of the public mail endpoints.
+    rate_limit_email: RateSpec = "5/hour"
+
     # --- webhooks and other outbound calls to addresses users give us -------------------
     # Plain http:// targets (https only by default).
     webhook_allow_http: bool = False
@@ -466,6 +475,13 @@ def _check_production(settings: Settings) -> None:
     if any(parse_network_allowance(entry).network.prefixlen == 0 for entry in settings.outbound_allowed_networks):
         raise SettingsError("OUTBOUND_ALLOWED_NETWORKS must not allow every address when APP_ENV=production")
     _check_production_mail(settings)
+    if settings.email_verification_ttl_seconds > _LINK_TTL_MAX_SECONDS:
+        raise SettingsError("EMAIL_VERIFICATION_TTL_SECONDS above 172800 (two days) is refused when APP_ENV=production")
+
+
+# The longest an address link may work in production: a mailbox read later is a mailbox
+# that may have changed hands.
+_LINK_TTL_MAX_SECONDS: Final = 2 * 86_400
 
 
 def _check_production_mail(settings: Settings) -> None:

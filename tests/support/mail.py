@@ -37,6 +37,7 @@ __all__ = (
     "MailServer",
     "ReceivedMail",
     "Security",
+    "eml_token",
     "link_token",
     "mail_settings",
     "outbox",
@@ -87,6 +88,11 @@ def link_token(text: str) -> str:
     found = _TOKEN.findall(text)
     assert len(found) == 1, f"expected one link with a token, found {len(found)}"
     return str(found[0])
+
+
+def eml_token(path: Path) -> str:
+    """The account link's token in an .eml file the mail sink wrote (its text part)."""
+    return ReceivedMail("", [], path.read_bytes()).link_token()
 
 
 def self_signed_certificate(directory: Path) -> tuple[Path, Path]:

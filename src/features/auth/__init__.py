@@ -1,8 +1,9 @@
-"""Accounts and authentication: sign-up, login, rotating refresh tokens, sessions, the
-OAuth 2 token endpoint, JWKS and discovery."""
+"""Accounts and authentication: sign-up, verified addresses, login, rotating refresh
+tokens, sessions, the OAuth 2 token endpoint, JWKS and discovery."""
 
 from litestar import Router
 
+from src.features.auth.expire_account_tokens.job import EXPIRE_ACCOUNT_TOKENS
 from src.features.auth.expire_sessions.job import EXPIRE_SESSIONS
 from src.features.auth.get_jwks.router import get_jwks_route, get_well_known_jwks_route
 from src.features.auth.get_oauth_metadata.router import get_oauth_metadata_route
@@ -11,8 +12,10 @@ from src.features.auth.list_sessions.router import list_sessions_route
 from src.features.auth.log_in.router import log_in_route
 from src.features.auth.log_out.router import log_out_route
 from src.features.auth.refresh_session.router import refresh_session_route
+from src.features.auth.resend_verification.router import resend_verification_route
 from src.features.auth.revoke_session.router import revoke_session_route
 from src.features.auth.sign_up.router import sign_up_route
+from src.features.auth.verify_email.router import verify_email_route
 
 __all__ = ("JOBS", "router", "well_known_router")
 
@@ -21,6 +24,8 @@ router = Router(
     tags=["auth"],
     route_handlers=[
         sign_up_route,
+        verify_email_route,
+        resend_verification_route,
         log_in_route,
         refresh_session_route,
         issue_token_route,
@@ -38,4 +43,4 @@ well_known_router = Router(
     route_handlers=[get_well_known_jwks_route, get_oauth_metadata_route],
 )
 
-JOBS = (EXPIRE_SESSIONS,)
+JOBS = (EXPIRE_SESSIONS, EXPIRE_ACCOUNT_TOKENS)
