@@ -153,13 +153,10 @@ def _rate_limits(settings: Settings) -> RateLimits:
             DEFAULT_POLICY: RatePolicy.parse(DEFAULT_POLICY, settings.rate_limit_default),
             "auth": RatePolicy.parse("auth", settings.rate_limit_auth),
             "ping": RatePolicy.parse("ping", settings.rate_limit_ping),
-            # The public endpoints that send mail or spend its tokens (verify, reset).
-            "email": RatePolicy.parse("email", settings.rate_limit_email),
         },
         user_of=rate_limit_user,
         counter_for=_rate_counter,
-        # A token must not buy a fresh budget for sign-ups, logins, or mail to others.
-        per_address={"auth", "email"},
+        per_address={"auth"},  # a token must not buy a fresh budget for sign-ups and logins
         ipv6_prefix=settings.rate_limit_ipv6_prefix,
     )
 

@@ -1,4 +1,4 @@
-"""Accounts and authentication: sign-up, verified addresses, login, rotating refresh
+"""Accounts and authentication: sign-up, verified addresses, password resets, login, rotating refresh
 tokens, sessions, the OAuth 2 token endpoint, JWKS and discovery."""
 
 from litestar import Router
@@ -12,7 +12,9 @@ from src.features.auth.list_sessions.router import list_sessions_route
 from src.features.auth.log_in.router import log_in_route
 from src.features.auth.log_out.router import log_out_route
 from src.features.auth.refresh_session.router import refresh_session_route
+from src.features.auth.request_password_reset.router import request_password_reset_route
 from src.features.auth.resend_verification.router import resend_verification_route
+from src.features.auth.reset_password.router import reset_password_route
 from src.features.auth.revoke_session.router import revoke_session_route
 from src.features.auth.sign_up.router import sign_up_route
 from src.features.auth.verify_email.router import verify_email_route
@@ -26,6 +28,8 @@ router = Router(
         sign_up_route,
         verify_email_route,
         resend_verification_route,
+        request_password_reset_route,
+        reset_password_route,
         log_in_route,
         refresh_session_route,
         issue_token_route,

@@ -22,9 +22,9 @@ __all__ = ("verify_email_route",)
     "address: the new address then becomes the account's, and the old one is told). A token works once, "
     "before it expires; a used, expired, unknown or foreign one is 400 `verification_token_invalid`. "
     "409 `email_taken` when another account took a new address meanwhile. No sign-in needed. "
-    "Rate limited by the `email` policy.",
+    "Rate limited by the strict `auth` policy.",
     status_code=204,
-    opt={"rate_limit": "email"},
+    opt={"rate_limit": "auth"},
     responses=problem_responses(400, 409, 413, 415),
 )
 async def verify_email_route(
