@@ -161,11 +161,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     # Failed logins per account per window before that account answers 429 (whoever asks).
     login_failures_per_account: RateSpec = "20/hour"
 
-    # --- account e-mail: verification, reset (docs/authentication.md#account-e-mail) ----
+    # --- account e-mail: verification, address changes, resets (docs/authentication.md) --
     # Unverified accounts may not create or ping webhooks (403 email_not_verified).
     email_verification_required: bool = True
     # How long a verification link works; production refuses more than two days.
     email_verification_ttl_seconds: Annotated[int, Meta(ge=600, le=604_800)] = 86_400
+    # How long the link that confirms a new address works; production refuses more than two days.
+    email_change_ttl_seconds: Annotated[int, Meta(ge=600, le=604_800)] = 86_400
     # How long a password reset link works; production refuses more than an hour.
     password_reset_ttl_seconds: Annotated[int, Meta(ge=300, le=86_400)] = 1800
     # Account e-mail per account, and per target address, per window (the public mail
@@ -479,6 +481,8 @@ def _check_production(settings: Settings) -> None:
     _check_production_mail(settings)
     if settings.email_verification_ttl_seconds > _LINK_TTL_MAX_SECONDS:
         raise SettingsError("EMAIL_VERIFICATION_TTL_SECONDS above 172800 (two days) is refused when APP_ENV=production")
+    if settings.email_change_ttl_seconds > _LINK_TTL_MAX_SECONDS:
+        raise SettingsError("EMAIL_CHANGE_TTL_SECONDS above 172800 (two days) is refused when APP_ENV=production")
     if settings.password_reset_ttl_seconds > _RESET_TTL_MAX_SECONDS:
         raise SettingsError("PASSWORD_RESET_TTL_SECONDS above 3600 (an hour) is refused when APP_ENV=production")
 

@@ -186,6 +186,7 @@ def test_pool_bounds_must_be_ordered() -> None:
         ({"ACCOUNT_LINKS_BASE_URL": "http://app.example.org"}, "ACCOUNT_LINKS_BASE_URL must use https://"),
         ({"EMAIL_VERIFICATION_TTL_SECONDS": "172801"}, "EMAIL_VERIFICATION_TTL_SECONDS above 172800"),
         ({"PASSWORD_RESET_TTL_SECONDS": "3601"}, "PASSWORD_RESET_TTL_SECONDS above 3600"),
+        ({"EMAIL_CHANGE_TTL_SECONDS": "172801"}, "EMAIL_CHANGE_TTL_SECONDS above 172800"),
     ],
 )
 def test_production_refuses_insecure_defaults(environment: dict[str, str], message: str) -> None:

@@ -13,7 +13,7 @@ from uuid import UUID
 
 from src.core.data.database import Connection
 from src.core.runtime.mail import Mailer, MailTemplate, lifetime
-from src.features.auth.account_tokens import new_account_token
+from src.core.security.account_tokens import new_account_token
 
 __all__ = (
     "EMAIL_CHANGED",

@@ -17,10 +17,10 @@ from src.core.data.database import Database
 from src.core.observability.logging import get_logger
 from src.core.runtime.mail import Mailer, lifetime
 from src.core.runtime.rate_counters import RateCounter, RatePolicy
+from src.core.security.account_tokens import new_account_token
 from src.core.settings import Settings
 from src.core.text import normalize_email
 from src.features.auth.account_mail import PASSWORD_RESET
-from src.features.auth.account_tokens import new_account_token
 from src.features.auth.request_password_reset.command import RequestPasswordReset
 from src.features.auth.request_password_reset.queries import QUEUE_RESET
 

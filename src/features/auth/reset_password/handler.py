@@ -13,9 +13,9 @@ from __future__ import annotations
 from src.core.data.database import Database
 from src.core.errors import InvalidInput
 from src.core.runtime.mail import Mailer
+from src.core.security.account_tokens import hash_account_token
 from src.core.security.passwords import PasswordHasher, refuse_weak_password
 from src.features.auth.account_mail import PASSWORD_CHANGED
-from src.features.auth.account_tokens import hash_account_token
 from src.features.auth.reset_password.command import ResetPassword
 from src.features.auth.reset_password.queries import (
     REVOKE_ALL_SESSIONS,

@@ -5,8 +5,8 @@ from typing import Annotated
 import msgspec
 from msgspec import Meta
 
+from src.core.security.account_tokens import TOKEN_PATTERN
 from src.core.text import Password
-from src.features.auth.account_tokens import TOKEN_PATTERN
 
 __all__ = ("ResetPasswordRequest",)
 

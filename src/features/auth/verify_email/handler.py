@@ -14,8 +14,8 @@ import asyncpg
 from src.core.data.database import Connection
 from src.core.errors import Conflict, InvalidInput
 from src.core.runtime.mail import Mailer
+from src.core.security.account_tokens import hash_account_token
 from src.features.auth.account_mail import EMAIL_CHANGED
-from src.features.auth.account_tokens import hash_account_token
 from src.features.auth.verify_email.command import VerifyEmail
 from src.features.auth.verify_email.queries import (
     CHANGE_ADDRESS,

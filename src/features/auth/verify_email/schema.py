@@ -5,7 +5,7 @@ from typing import Annotated
 import msgspec
 from msgspec import Meta
 
-from src.features.auth.account_tokens import TOKEN_PATTERN
+from src.core.security.account_tokens import TOKEN_PATTERN
 
 __all__ = ("AccountToken", "VerifyEmailRequest")
 

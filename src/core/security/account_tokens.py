@@ -1,4 +1,4 @@
-"""The auth feature's single-use tokens that account e-mail carries (verify an address, change it, reset a
+"""Single-use tokens that account e-mail carries (verify an address, change it, reset a
 password): 256 random bits, URL-safe, and only their SHA-256 stored (`account_tokens`).
 
 A token is spent by one conditional UPDATE (open, unexpired, of the expected purposes):
