@@ -15,7 +15,7 @@ import pytest
 
 from src.app import create_app
 from src.core.settings import Settings
-from tests.support.accounts import PASSWORD, log_in, new_account, unique_email
+from tests.support.accounts import PASSWORD, bearer, log_in, new_account, unique_email
 from tests.support.http import running_app
 from tests.support.mail import MailServer, ReceivedMail, mail_settings, outbox
 from tests.support.problems import assert_problem
@@ -66,7 +66,10 @@ async def test_a_reset_link_sets_a_new_password_and_ends_every_session(
     assert confirmed.status_code == 204, confirmed.text
 
     assert_problem(await log_in(client, account.email, PASSWORD), 401, "invalid_credentials")
-    assert (await log_in(client, account.email, NEW_PASSWORD)).status_code == 200
+    signed_in = await log_in(client, account.email, NEW_PASSWORD)
+    assert signed_in.status_code == 200
+    profile = await client.get("/api/v1/users/me", headers=bearer(signed_in.json()["access_token"]))
+    assert profile.json()["email_verified"] is True, "the link reached the address: it is proven"
     for refresh_token in (account.refresh_token, other_session["refresh_token"]):
         refreshed = await client.post("/api/v1/auth/refresh", json={"refresh_token": refresh_token})
         assert refreshed.status_code == 401, "every session ended"

@@ -69,6 +69,15 @@ async def test_sign_up_mails_a_link_whose_token_verifies_the_address(
     assert (await _profile(client, account))["email_verified"] is True
 
 
+async def test_the_html_part_escapes_what_the_user_typed(client: httpx.AsyncClient, mail_server: MailServer) -> None:
+    account = await new_account(client, display_name="<b>Ada</b> & co")
+    mail = await _verification_mail(mail_server, account.email)
+
+    assert "Hello &lt;b&gt;Ada&lt;/b&gt; &amp; co," in mail.html
+    assert "<b>Ada</b>" not in mail.html
+    assert "Hello <b>Ada</b> & co," in mail.text
+
+
 async def test_a_token_works_once(client: httpx.AsyncClient, mail_server: MailServer) -> None:
     account = await new_account(client)
     token = (await _verification_mail(mail_server, account.email)).link_token()
