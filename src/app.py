@@ -46,7 +46,7 @@ from src.core.runtime.rate_counters import RateCounter, RatePolicy
 from src.core.security.api_keys import SCOPES
 from src.core.security.outbound import Resolve
 from src.core.settings import Settings, SettingsError, load_settings
-from src.features import admin, api_keys, auth, avatars, health, users, webhooks
+from src.features import admin, api_keys, auth, avatars, health, mail, users, webhooks
 
 if TYPE_CHECKING:
     from src.core.observability.tracing import Tracing
@@ -67,7 +67,7 @@ FEATURES: tuple[ControllerRouterHandler, ...] = (
 # Routers served at the root, outside the versioned API (probes; OAuth discovery, RFC 8615).
 OPERATIONS: tuple[ControllerRouterHandler, ...] = (health.router, auth.well_known_router)
 # Periodic background jobs, from the features that have any.
-JOBS: tuple[PeriodicJob, ...] = (EXPIRE_IDEMPOTENCY_KEYS, *auth.JOBS, *webhooks.JOBS)
+JOBS: tuple[PeriodicJob, ...] = (EXPIRE_IDEMPOTENCY_KEYS, *auth.JOBS, *webhooks.JOBS, *mail.JOBS)
 
 _TAGS = [
     Tag(name="auth", description="Sign up, log in, rotate tokens, manage sessions; the token signing keys."),

@@ -1,6 +1,8 @@
 """`api`: the service's command line.
 
-api serve      start Granian serving the app (embedded PostgreSQL when DATABASE_URL is unset)
+api serve      start Granian serving the app (embedded PostgreSQL when DATABASE_URL is unset,
+               and a mail sink writing .eml files under DATA_DIR/mail when SMTP_URL is unset)
+api mail-sink  an SMTP server that writes every message it receives as an .eml file
 api migrate    apply pending migrations (`--check` only reports them)
 api openapi    write the OpenAPI document (`--output openapi.json`)
 api keys generate   write a new ES256 signing key (`--output secrets/jwt-signing-key.pem`)
@@ -71,6 +73,11 @@ def _serve(settings: Settings, _: argparse.Namespace) -> int:
     SigningKeys.from_settings(settings)  # the key parses (in development: it is made now)
     # Workers are separate processes that read their settings from the environment.
     os.environ["DATABASE_URL"] = _database_url(settings)
+    if not settings.smtp_url and not settings.is_production:  # production refuses a missing SMTP_URL
+        from src.core.runtime.mail_sink import start_mail_sink  # noqa: PLC0415 - only without SMTP_URL
+
+        sink = start_mail_sink(settings.data_dir / "mail")
+        os.environ["SMTP_URL"] = f"smtp://127.0.0.1:{sink.port}"
     if settings.workers > 1:
         _prepare_metrics_directory(settings)
     return serve(settings)
@@ -233,10 +240,23 @@ def _run_users(settings: Settings, args: argparse.Namespace) -> int:
     return asyncio.run(_users(settings, args))
 
 
+def _mail_sink(settings: Settings, args: argparse.Namespace) -> int:
+    from src.core.runtime.mail_sink import run_mail_sink  # noqa: PLC0415 - the sink alone
+
+    directory = Path(args.directory) if args.directory else settings.data_dir / "mail"
+    run_mail_sink(directory, args.host, args.port)
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="api", description="Avatar API service")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("serve", help="serve the API with Granian").set_defaults(run=_serve)
+    sink = commands.add_parser("mail-sink", help="receive mail over SMTP and write each message as an .eml file")
+    sink.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0 in a container)")
+    sink.add_argument("--port", type=int, default=1025, help="port to listen on")
+    sink.add_argument("--directory", help="where to write the .eml files (default: DATA_DIR/mail)")
+    sink.set_defaults(run=_mail_sink)
     migrate = commands.add_parser("migrate", help="apply pending migrations")
     migrate.add_argument("--check", action="store_true", help="only list pending migrations; exit 1 if any")
     migrate.set_defaults(run=_run_migrate)

@@ -4,6 +4,7 @@ settings  -> Settings for a test app on its own fresh database
 app       -> create_app(settings), not started
 client    -> an HTTP client driving the started app (lifespan run, pool open)
 logs      -> the JSON log lines written during the test
+mail_server -> a real SMTP server on loopback (aiosmtpd) that records what it receives
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from tests.support.databases import (
 )
 from tests.support.http import running_app
 from tests.support.logs import LogSink
+from tests.support.mail import MailServer
 from tests.support.redis import redis_server_url
 
 _LOG_SINK = LogSink()
@@ -59,6 +61,10 @@ def base_settings(**changes: Any) -> Settings:
         "rate_limit_default": "1000000/minute",
         "rate_limit_auth": "1000000/minute",
         "rate_limit_ping": "1000000/minute",
+        "rate_limit_email": "1000000/minute",
+        # Verification has its own tests (tests/features/auth/test_verify_email.py); the
+        # rest create webhooks with accounts that never open their mail.
+        "email_verification_required": False,
         # Argon2id at its cheapest: the tests are about behaviour, not hash strength.
         "password_hash_memory_kib": 8,
         "password_hash_time_cost": 1,
@@ -132,6 +138,13 @@ async def probe_client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
 
     async with running_app(create_app(settings, features=[probe_router])) as client:
         yield client
+
+
+@pytest.fixture
+async def mail_server() -> AsyncIterator[MailServer]:
+    """A real SMTP server on loopback that records what it receives (tests/support/mail.py)."""
+    async with MailServer() as server:
+        yield server
 
 
 @pytest.fixture

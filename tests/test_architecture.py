@@ -41,7 +41,10 @@ def test_every_slice_router_is_reachable_from_the_app() -> None:
 
 
 def all_slice_directories() -> list[Path]:
-    return sorted(path for path in FEATURES.glob("*/*") if path.is_dir() and path.name != "__pycache__")
+    """Every folder of a feature that holds Python (a folder of mail templates is no slice)."""
+    return sorted(
+        path for path in FEATURES.glob("*/*") if path.is_dir() and path.name != "__pycache__" and any(path.glob("*.py"))
+    )
 
 
 # The one shape of a slice (docs/adding-a-slice.md). A module with nothing to hold says
@@ -137,9 +140,11 @@ def test_slice_folders_are_named_verb_noun() -> None:
 def test_jobs_read_their_settings_through_typed_callables() -> None:
     """A job names its interval and switch as `lambda settings: settings.x` (mypy checks
     the attribute), not as a string looked up at run time."""
-    settings = base_settings(webhook_poll_seconds=1.5, webhook_dispatcher_enabled=False)
+    settings = base_settings(
+        webhook_poll_seconds=1.5, webhook_dispatcher_enabled=False, mail_poll_seconds=1.5, mail_sender_enabled=False
+    )
     polling = [job for job in JOBS if callable(job.interval_seconds)]
-    assert polling, "the webhook jobs poll at WEBHOOK_POLL_SECONDS"
+    assert polling, "the webhook jobs poll at WEBHOOK_POLL_SECONDS, the mail sender at MAIL_POLL_SECONDS"
     for job in polling:
         assert job.interval(settings) == 1.5
         assert not job.runs_with(settings)

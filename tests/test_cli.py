@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import re
+import signal
 import subprocess
 import time
+from email.message import EmailMessage
 from pathlib import Path
 
+import aiosmtplib
 import asyncpg
 import httpx
 import msgspec
@@ -245,3 +248,58 @@ async def test_reseal_data_moves_every_secret_to_the_current_key(client: httpx.A
     sealer = Sealer(parse_data_key(new_key, "DATA_ENCRYPTION_KEY"))
     opened = {sealer.unseal(bytes(row["secret_sealed"]), context=secret_context(row["user_id"])) for row in rows}
     assert opened == {account.app.secret.encode() for account in enrolled}
+
+
+def _send_mail(port: int, token: str) -> None:
+    message = EmailMessage()
+    message["From"] = "no-reply@example.com"
+    message["To"] = "ada@example.com"
+    message["Subject"] = "Verify"
+    message.set_content(f"Open https://app.example.com/verify-email#token={token}\n")
+    asyncio.run(aiosmtplib.send(message, hostname="127.0.0.1", port=port, timeout=10))
+
+
+def test_serve_without_smtp_url_writes_each_message_as_an_eml_file_and_logs_its_path(
+    database_url: str, tmp_path: Path
+) -> None:
+    with serve(clean_environment(DATABASE_URL=database_url, DATA_DIR=str(tmp_path))) as served:
+        started = served.wait_for_event("mail_sink_started")
+        served.wait_for_event("startup_complete")
+        port = int(str(started["smtp"]).rpartition(":")[2])
+        _send_mail(port, "the-secret-token")
+        written = served.wait_for_event("mail_written")
+        assert served.stop() == 0
+
+    path = Path(str(written["path"]))
+    assert path.parent == tmp_path / "mail"
+    assert path.suffix == ".eml"
+    assert b"#token=the-secret-token" in path.read_bytes()
+    assert written["to"] == ["a***@example.com"]
+    assert not any(b"the-secret-token" in line for line in served.output), "the log never shows the message"
+
+
+def test_mail_sink_command_serves_until_stopped(tmp_path: Path) -> None:
+    port = free_port()
+    process = subprocess.Popen(  # noqa: S603 - our own console script
+        [API, "mail-sink", "--port", str(port), "--directory", str(tmp_path / "out")],
+        env=clean_environment(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        assert process.stdout is not None
+        assert b"mail_sink_started" in process.stdout.readline()
+        _send_mail(port, "tok")
+        deadline = time.monotonic() + 10
+        while not list((tmp_path / "out").glob("*.eml")) and time.monotonic() < deadline:
+            time.sleep(0.05)  # noqa: TID251 - a plain test, no loop here
+        [written] = list((tmp_path / "out").glob("*.eml"))
+        assert b"Subject: Verify" in written.read_bytes()
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        if process.stdout is not None:
+            process.stdout.close()

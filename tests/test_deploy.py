@@ -4,6 +4,7 @@ the service's own settings (probes, shutdown, security, resources, migrations)."
 from __future__ import annotations
 
 import base64
+import re
 import shutil
 import subprocess
 import sys
@@ -18,6 +19,12 @@ from src.core.security.sealing import Sealer, generate_data_key
 from src.core.settings import PROJECT_ROOT, SettingsError, load_settings
 
 OVERLAYS = PROJECT_ROOT / "deploy" / "kubernetes" / "overlays"
+EXAMPLE_SECRETS = PROJECT_ROOT / "deploy" / "kubernetes" / "base" / "secrets"
+# What the pods get from the Secret (the base's examples), beside the ConfigMap.
+SECRET_ENVIRONMENT = {
+    "DATABASE_URL": "postgresql://avatar@db/avatar",
+    "SMTP_URL": (EXAMPLE_SECRETS / "smtp-url.example").read_text().strip(),
+}
 KUBECTL = shutil.which("kubectl", path=str(Path(sys.executable).parent)) or "kubectl"
 
 
@@ -55,8 +62,10 @@ def test_every_overlay_renders_the_same_kinds_of_resource() -> None:
 
 def test_the_configuration_is_one_the_service_accepts(production: dict[str, dict[str, Any]]) -> None:
     config = _config(production)
-    settings = load_settings({**config, "DATABASE_URL": "postgresql://avatar@db/avatar"})
+    settings = load_settings({**config, **SECRET_ENVIRONMENT})
     assert settings.is_production
+    assert settings.links_base_url is not None
+    assert settings.links_base_url.startswith("https://")
     assert settings.workers == 1  # one Granian worker per pod
     assert settings.migrate_on_startup is False  # the Job migrates
 
@@ -104,7 +113,10 @@ def test_the_migration_job_migrates_and_the_network_is_closed(production: dict[s
     assert policy["ingress"][0] == api_port  # from anywhere
     assert len(policy["ingress"]) == 2  # and the metrics port, from the monitoring namespace (below)
     egress = {(port["protocol"], port["port"]) for rule in policy["egress"] for port in rule["ports"]}
-    assert egress == {("TCP", 5432), ("TCP", 6379), ("UDP", 53), ("TCP", 53), ("TCP", 443), ("TCP", 4318)}
+    assert egress == {
+        *(("TCP", 5432), ("TCP", 6379), ("UDP", 53), ("TCP", 53), ("TCP", 443), ("TCP", 4318)),
+        *(("TCP", 587), ("TCP", 465)),  # SMTP submission: STARTTLS, TLS
+    }
     # OTLP/HTTP traces go to the monitoring namespace only, not anywhere.
     (traces,) = [rule for rule in policy["egress"] if {"protocol": "TCP", "port": 4318} in rule["ports"]]
     assert traces["to"] == [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}]
@@ -123,19 +135,20 @@ def test_the_example_secrets_cannot_be_deployed_as_they_are() -> None:
     check with a clear message, rather than signing tokens with a key in the repository."""
     example = PROJECT_ROOT / "deploy" / "kubernetes" / "base" / "secrets" / "jwt-signing-key.pem.example"
     data_key = example.parent / "data-encryption-key.example"
+    config = {
+        key: value
+        for key, value in _config(render("production")).items()
+        if key not in {"JWT_PRIVATE_KEY", "DATA_ENCRYPTION_KEY"}
+    }
     settings = load_settings(
-        {
-            "APP_ENV": "production",
-            "DATABASE_URL": "postgresql://avatar@db/avatar",
-            "JWT_PRIVATE_KEY": f"@{example}",
-            "DATA_ENCRYPTION_KEY": f"@{data_key}",
-        }
+        {**config, **SECRET_ENVIRONMENT, "JWT_PRIVATE_KEY": f"@{example}", "DATA_ENCRYPTION_KEY": f"@{data_key}"}
     )
     with pytest.raises(SettingsError, match="JWT_PRIVATE_KEY"):
         SigningKeys.from_settings(settings)
-    assert "REPLACE-ME" in (example.parent / "database-url.example").read_text()
     with pytest.raises(SettingsError, match="DATA_ENCRYPTION_KEY must be 32 bytes"):
         Sealer.from_settings(settings)
+    assert "REPLACE-ME" in (example.parent / "database-url.example").read_text()
+    assert "REPLACE-ME" in (example.parent / "smtp-url.example").read_text()
 
 
 def _guide_block(marker: str, language: str) -> str:
@@ -159,6 +172,7 @@ def test_the_guides_own_overlay_replaces_the_example_secrets(tmp_path: Path) -> 
     (mine / "secrets" / "redis-url").write_text("redis://cache.internal:6379/0")
     data_key = generate_data_key()
     (mine / "secrets" / "data-encryption-key").write_text(data_key)
+    (mine / "secrets" / "smtp-url").write_text("smtps://avatar-api:s3cret@smtp.internal:465")
 
     rendered = subprocess.run(  # noqa: S603 - our own manifests
         [KUBECTL, "kustomize", str(mine)], capture_output=True, check=True, timeout=60
@@ -170,6 +184,7 @@ def test_the_guides_own_overlay_replaces_the_example_secrets(tmp_path: Path) -> 
     assert data["database-url"] == b"postgresql://avatar:s3cret@db.internal:5432/avatar"
     assert data["redis-url"] == b"redis://cache.internal:6379/0"
     assert data["data-encryption-key"] == data_key.encode()
+    assert data["smtp-url"] == b"smtps://avatar-api:s3cret@smtp.internal:465"
     # The pods and the Job refer to the generated name (kustomize's hash suffix follows).
     deployment = next(resource for resource in resources if resource["kind"] == "Deployment")
     volumes = {volume["name"]: volume for volume in _pod(deployment)["volumes"]}
@@ -189,7 +204,7 @@ def test_metrics_are_served_on_their_own_port_which_only_monitoring_reaches(
     """METRICS_PORT, the container's `metrics` port, the scrape annotations, the Service
     port a ServiceMonitor selects and the NetworkPolicy all name the same port; the
     probes stay on the API's port."""
-    port = load_settings({**_config(production), "DATABASE_URL": "postgresql://avatar@db/avatar"}).metrics_port
+    port = load_settings({**_config(production), **SECRET_ENVIRONMENT}).metrics_port
     assert port is not None
     deployment = production["Deployment/avatar-api"]
     [api] = _pod(deployment)["containers"]
@@ -223,3 +238,30 @@ def test_the_service_monitor_example_scrapes_the_rendered_service(production: di
     assert endpoint["port"] in {entry["name"] for entry in service["spec"]["ports"]}
     assert endpoint["port"] == "metrics"
     assert endpoint["path"] == "/metrics"
+
+
+def _compose_value(value: object) -> str:
+    """A compose value with `${NAME:-default}` as its default and `${NAME:?message}` as a placeholder."""
+    text = str(value)
+    text = re.sub(r"\$\{[A-Z0-9_]+:-([^}]*)\}", r"\1", text)
+    return re.sub(r"\$\{[A-Z0-9_]+:\?[^}]*\}", "from-dot-env", text)
+
+
+def test_compose_runs_the_api_with_settings_production_accepts_and_mail_to_its_sink() -> None:
+    """compose.yaml as it stands (the .env defaults): the API's environment passes the
+    production checks, its SMTP_URL names the `mail` service, which runs the sink our
+    image ships on that port."""
+    compose = yaml.safe_load((PROJECT_ROOT / "compose.yaml").read_text())
+    environment = {name: _compose_value(value) for name, value in compose["services"]["api"]["environment"].items()}
+    environment["JWT_PRIVATE_KEY"] = "@/run/secrets/jwt_private_key"
+    settings = load_settings(environment)
+    assert settings.is_production
+    assert settings.smtp_url == "smtp://mail:1025"
+    assert settings.smtp_allow_plaintext
+    mail = compose["services"]["mail"]
+    assert mail["image"] == compose["services"]["api"]["image"]
+    assert mail["entrypoint"] == ["api", "mail-sink"]
+    assert mail["command"][mail["command"].index("--port") + 1] == "1025"
+    assert mail["command"][mail["command"].index("--host") + 1] == "0.0.0.0"  # noqa: S104 - inside its container
+    assert "ports" not in mail, "the sink is reached by the API alone"
+    assert compose["services"]["api"]["depends_on"]["mail"] == {"condition": "service_healthy"}

@@ -24,6 +24,20 @@ def test_every_setting_is_documented(document: str) -> None:
     assert missing == [], f"{document} does not mention {missing}"
 
 
+def test_every_error_code_is_documented() -> None:
+    """Each stable `code` the service can answer (a `code="..."` given to an error, or an
+    error class's own) is in docs/errors.md's table."""
+    raised: set[str] = set()
+    for path in (PROJECT_ROOT / "src").rglob("*.py"):
+        text = path.read_text()
+        raised |= set(re.findall(r'\bcode="([a-z_]+)"', text))
+        raised |= set(re.findall(r'^ +code = "([a-z_]+)"$', text, flags=re.MULTILINE))
+    codes = (PROJECT_ROOT / "docs" / "errors.md").read_text().split("## Codes", 1)[1]
+    documented = set(re.findall(r"`([a-z_]+)`", codes))
+    assert raised, "the search found no codes: it is broken"
+    assert sorted(raised - documented) == []
+
+
 def test_the_readme_documents_no_setting_that_does_not_exist() -> None:
     table = re.findall(r"^\| `([A-Z0-9_]+)` \|", (PROJECT_ROOT / "README.md").read_text(), flags=re.MULTILINE)
 

@@ -7,11 +7,13 @@ features extend `test_generated_client_*` with their own flows.
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import os
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -20,6 +22,7 @@ from typing import Any
 import pytest
 
 from src.core.settings import PROJECT_ROOT
+from tests.support.mail import eml_token
 from tests.support.server import Served, clean_environment, serve
 from tests.support.webhooks import Receiver
 
@@ -185,9 +188,22 @@ def live_with_webhooks(database_url: str, tmp_path: Path) -> Iterator[Served]:
         served.stop()
 
 
-async def test_generated_client_drives_a_whole_user_journey(sdk: ModuleType, live_with_webhooks: Served) -> None:
-    """Sign up, log in, create, list, like, subscribe a webhook (and receive it), ping it,
-    read its delivery log, refresh, log out: the async API of the generated client."""
+async def _verification_token(data_dir: Path, timeout: float = 30) -> str:
+    """The token of the link `api serve`'s mail sink wrote to DATA_DIR/mail (as a developer reads it)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for message in (data_dir / "mail").glob("*.eml"):
+            return eml_token(message)
+        await asyncio.sleep(0.05)
+    raise AssertionError("no verification e-mail was written")
+
+
+async def test_generated_client_drives_a_whole_user_journey(
+    sdk: ModuleType, live_with_webhooks: Served, tmp_path: Path
+) -> None:
+    """Sign up, verify the address with the link mailed to it, log in, create, list, like,
+    subscribe a webhook (and receive it), ping it, read its delivery log, refresh, log out:
+    the async API of the generated client."""
     models = importlib.import_module(f"{PACKAGE}.models")
     url, password, email = live_with_webhooks.url, "correct horse battery staple", "journey@example.com"
     async with Receiver() as receiver:
@@ -195,6 +211,10 @@ async def test_generated_client_drives_a_whole_user_journey(sdk: ModuleType, liv
             await operation("auth.sign_up").asyncio(
                 client=client, body=models.SignUpRequest(email=email, password=password, display_name="Journey")
             )
+            verified = await operation("auth.verify_email").asyncio_detailed(
+                client=client, body=models.VerifyEmailRequest(token=await _verification_token(tmp_path))
+            )
+            assert verified.status_code == 204
             tokens = await operation("auth.log_in").asyncio(
                 client=client, body=models.LogInRequest(email=email, password=password)
             )

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
+from email.utils import parseaddr
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_network
 from pathlib import Path
 from typing import Annotated, Any, Final, Literal, Self
@@ -181,6 +182,18 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     totp_valid_window: Annotated[int, Meta(ge=0, le=5)] = 1
     # The issuer authenticator apps show beside the account (no `:`, RFC 6238 key URIs).
     totp_issuer: Annotated[str, Meta(min_length=1, max_length=64, pattern=rf"^[^:\x00-\x1f\x7f]+{END}")] = "Avatar API"
+    # --- account e-mail: verification, address changes, resets (docs/authentication.md) --
+    # Unverified accounts may not create or ping webhooks (403 email_not_verified).
+    email_verification_required: bool = True
+    # How long a verification link works; production refuses more than two days.
+    email_verification_ttl_seconds: Annotated[int, Meta(ge=600, le=604_800)] = 86_400
+    # How long the link that confirms a new address works; production refuses more than two days.
+    email_change_ttl_seconds: Annotated[int, Meta(ge=600, le=604_800)] = 86_400
+    # How long a password reset link works; production refuses more than an hour.
+    password_reset_ttl_seconds: Annotated[int, Meta(ge=300, le=86_400)] = 1800
+    # Account e-mail per account, and per target address, per window (the public mail
+    # endpoints are also limited per client by the strict `auth` policy).
+    rate_limit_email: RateSpec = "5/hour"
 
     # --- webhooks and other outbound calls to addresses users give us -------------------
     # Plain http:// targets (https only by default).
@@ -208,6 +221,31 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     webhook_dispatcher_enabled: bool = True
     # Events, their deliveries and the delivery log are kept this long, then removed.
     webhook_retention_days: Annotated[int, Meta(ge=1, le=365)] = 14
+
+    # --- outbound e-mail (the mail outbox and its sender) ---------------------------------
+    # smtp://host:25 (plain: with SMTP_ALLOW_PLAINTEXT in production), smtp+starttls://host:587
+    # (STARTTLS required), smtps://host:465 (TLS from the start); user:password URL-encoded.
+    # Unset in development: `api serve` starts a sink that writes each message under DATA_DIR/mail.
+    smtp_url: str | None = None
+    # Plain smtp:// in production, for a relay on a private hop (compose's mail service).
+    smtp_allow_plaintext: bool = False
+    # Bounds each connect, command and reply of one SMTP conversation.
+    smtp_timeout: Annotated[float, Meta(gt=0, le=60)] = 10.0
+    smtp_validate_certs: bool = True
+    # CA bundle (PEM) the relay's certificate is checked against; unset: the system's.
+    smtp_ca_file: Path | None = None
+    mail_from: Annotated[str, Meta(min_length=3, max_length=254)] = "Avatar API <no-reply@localhost>"
+    # The origin account links in mail point at (the web app's pages /verify-email and
+    # /reset-password read the token from the link's fragment); unset: PUBLIC_BASE_URL.
+    account_links_base_url: str | None = None
+    # Delays before each retry of a temporary failure; a message is given up after the last.
+    mail_retry_schedule: Annotated[str, Meta(pattern=rf"^[0-9]+[smhd](,[0-9]+[smhd])*{END}")] = "10s,1m,5m,30m,2h,6h"
+    mail_poll_seconds: Annotated[float, Meta(gt=0, le=300)] = 5.0
+    # Messages sent at once per worker.
+    mail_concurrency: Annotated[int, Meta(ge=1, le=64)] = 4
+    mail_sender_enabled: bool = True
+    # Sent and given-up rows (already wiped of their message) are removed after this long.
+    mail_retention_days: Annotated[int, Meta(ge=1, le=365)] = 7
 
     # --- the HTTP edge -----------------------------------------------------------------
     readiness_timeout: Seconds = 1.0
@@ -249,6 +287,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
             return self.public_base_url.rstrip("/")
         return None if self.is_production else self.public_url
 
+    @property
+    def links_base_url(self) -> str | None:
+        """The origin of links in account e-mail: ACCOUNT_LINKS_BASE_URL, else `base_url`."""
+        if self.account_links_base_url:
+            return self.account_links_base_url.rstrip("/")
+        return self.base_url
+
     def with_changes(self, **changes: Any) -> Self:
         return msgspec.structs.replace(self, **changes)
 
@@ -262,10 +307,12 @@ _SECRET_SETTINGS: Final = frozenset(
         "jwt_previous_public_keys",
         "data_encryption_key",
         "data_encryption_previous_keys",
+        "smtp_url",
     }
 )
 _DATABASE_SCHEMES: Final = frozenset({"postgres", "postgresql"})
 _REDIS_SCHEMES: Final = frozenset({"redis", "rediss", "unix"})
+_SMTP_SCHEMES: Final = frozenset({"smtp", "smtp+starttls", "smtps"})
 
 
 _CREDENTIALS: Final = re.compile(r"(://[^:/@]*:)[^@]*@")
@@ -406,6 +453,7 @@ def _check_urls(settings: Settings) -> None:
     for variable, url, schemes, example in (
         ("DATABASE_URL", settings.database_url, _DATABASE_SCHEMES, "postgresql://user:password@host:5432/database"),
         ("REDIS_URL", settings.redis_url, _REDIS_SCHEMES, "redis://host:6379/0"),
+        ("SMTP_URL", settings.smtp_url, _SMTP_SCHEMES, "smtp+starttls://user:password@mail.example.com:587"),
     ):
         if url is None:
             continue
@@ -417,21 +465,32 @@ def _check_urls(settings: Settings) -> None:
         if parts.scheme not in schemes:
             accepted = " or ".join(f"{scheme}://" for scheme in sorted(schemes))
             raise SettingsError(f"{variable} does not start with {accepted}; expected {example}")
+        if variable == "SMTP_URL" and not urlsplit(url).hostname:
+            raise SettingsError(f"SMTP_URL names no host; expected {example}")
     if settings.public_base_url is not None:
         _check_public_base_url(settings.public_base_url, production=settings.is_production)
+    if settings.account_links_base_url is not None:
+        _check_public_base_url(
+            settings.account_links_base_url, production=settings.is_production, variable="ACCOUNT_LINKS_BASE_URL"
+        )
+    _, address = parseaddr(settings.mail_from)
+    if "@" not in address or address.startswith("@") or address.endswith("@"):
+        raise SettingsError(
+            f"MAIL_FROM={_shown(settings.mail_from)} holds no address; expected Avatar API <no-reply@example.com>"
+        )
 
 
-def _check_public_base_url(url: str, *, production: bool) -> None:
+def _check_public_base_url(url: str, *, production: bool, variable: str = "PUBLIC_BASE_URL") -> None:
     """An origin: scheme and host (and port), nothing else; https in production (clients
-    send passwords to the token endpoint it names)."""
+    send passwords to the token endpoint it names, and account links carry tokens)."""
     shown = _shown(url)
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - parsing the port is the check
     except ValueError:
-        raise SettingsError(f"PUBLIC_BASE_URL={shown} cannot be parsed; expected https://api.example.com") from None
+        raise SettingsError(f"{variable}={shown} cannot be parsed; expected https://api.example.com") from None
     if parts.scheme not in {"http", "https"} or not parts.hostname:
-        raise SettingsError(f"PUBLIC_BASE_URL={shown} is not an http(s) URL; expected https://api.example.com")
+        raise SettingsError(f"{variable}={shown} is not an http(s) URL; expected https://api.example.com")
     if (
         parts.username is not None
         or parts.path not in {"", "/"}
@@ -441,10 +500,10 @@ def _check_public_base_url(url: str, *, production: bool) -> None:
         or "#" in url
     ):
         raise SettingsError(
-            f"PUBLIC_BASE_URL={shown} must be an origin only (scheme, host, port): the service answers at its root"
+            f"{variable}={shown} must be an origin only (scheme, host, port): the service answers at its root"
         )
     if production and parts.scheme != "https":
-        raise SettingsError("PUBLIC_BASE_URL must use https:// when APP_ENV=production")
+        raise SettingsError(f"{variable} must use https:// when APP_ENV=production")
 
 
 def _check_production(settings: Settings) -> None:
@@ -467,6 +526,41 @@ def _check_production(settings: Settings) -> None:
         raise SettingsError("TRUSTED_PROXIES must not trust every address when APP_ENV=production")
     if any(parse_network_allowance(entry).network.prefixlen == 0 for entry in settings.outbound_allowed_networks):
         raise SettingsError("OUTBOUND_ALLOWED_NETWORKS must not allow every address when APP_ENV=production")
+    _check_production_mail(settings)
+    if settings.email_verification_ttl_seconds > _LINK_TTL_MAX_SECONDS:
+        raise SettingsError("EMAIL_VERIFICATION_TTL_SECONDS above 172800 (two days) is refused when APP_ENV=production")
+    if settings.email_change_ttl_seconds > _LINK_TTL_MAX_SECONDS:
+        raise SettingsError("EMAIL_CHANGE_TTL_SECONDS above 172800 (two days) is refused when APP_ENV=production")
+    if settings.password_reset_ttl_seconds > _RESET_TTL_MAX_SECONDS:
+        raise SettingsError("PASSWORD_RESET_TTL_SECONDS above 3600 (an hour) is refused when APP_ENV=production")
+
+
+# The longest an address link may work in production: a mailbox read later is a mailbox
+# that may have changed hands.
+_LINK_TTL_MAX_SECONDS: Final = 2 * 86_400
+# A reset link is a password: short-lived (OWASP's Forgot Password Cheat Sheet).
+_RESET_TTL_MAX_SECONDS: Final = 3600
+
+
+def _check_production_mail(settings: Settings) -> None:
+    """Production sends real mail: to a relay it can trust, from a real address, with
+    links to an https origin it was told (never one taken from a request)."""
+    if not settings.smtp_url:
+        raise SettingsError("SMTP_URL is required when APP_ENV=production (the service sends account e-mail)")
+    if urlsplit(settings.smtp_url).scheme == "smtp" and not settings.smtp_allow_plaintext:
+        raise SettingsError(
+            "SMTP_URL uses plain smtp:// when APP_ENV=production: use smtp+starttls:// or smtps://, "
+            "or set SMTP_ALLOW_PLAINTEXT=true for a relay on a private network"
+        )
+    if not settings.smtp_validate_certs:
+        raise SettingsError("SMTP_VALIDATE_CERTS=false is refused when APP_ENV=production (use SMTP_CA_FILE)")
+    domain = parseaddr(settings.mail_from)[1].rpartition("@")[2].lower()
+    if domain in {"localhost", "localhost.localdomain"} or "." not in domain:
+        raise SettingsError("MAIL_FROM must be an address of your own domain when APP_ENV=production")
+    if not (settings.account_links_base_url or settings.public_base_url):
+        raise SettingsError(
+            "ACCOUNT_LINKS_BASE_URL or PUBLIC_BASE_URL is required when APP_ENV=production (links in account e-mail)"
+        )
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:

@@ -15,6 +15,9 @@ PRODUCTION = {
     "DATABASE_URL": "postgresql://db/app",
     "JWT_PRIVATE_KEY": "@/run/secrets/jwt",
     "DATA_ENCRYPTION_KEY": "@/run/secrets/data-key",
+    "SMTP_URL": "smtp+starttls://mailer:secret@smtp.avatars.example.org:587",
+    "MAIL_FROM": "Avatar API <no-reply@avatars.example.org>",
+    "ACCOUNT_LINKS_BASE_URL": "https://app.avatars.example.org",
 }
 
 
@@ -78,7 +81,9 @@ def test_the_bad_value_itself_is_not_echoed() -> None:
     assert str(error.value).startswith("DB_POOL_MAX_SIZE='postgresql://user:***@db/app' is invalid")
 
 
-@pytest.mark.parametrize("variable", ["DATABASE_URL", "REDIS_URL", "JWT_PRIVATE_KEY", "JWT_PREVIOUS_PUBLIC_KEYS"])
+@pytest.mark.parametrize(
+    "variable", ["DATABASE_URL", "REDIS_URL", "JWT_PRIVATE_KEY", "JWT_PREVIOUS_PUBLIC_KEYS", "SMTP_URL"]
+)
 def test_secret_settings_are_never_echoed(variable: str) -> None:
     keys = {"JWT_PRIVATE_KEY": generate_private_key_pem().decode()}
     with pytest.raises(SettingsError) as error:
@@ -202,6 +207,15 @@ def test_pool_bounds_must_be_ordered() -> None:
             {"CORS_ALLOW_CREDENTIALS": "true", "CORS_ALLOW_ORIGINS": "https://*.example.com"},
             "CORS_ALLOW_ORIGINS has 'https://\\*.example.com'",
         ),
+        ({"SMTP_URL": ""}, "SMTP_URL is required when APP_ENV=production"),
+        ({"SMTP_URL": "smtp://relay.internal:25"}, "SMTP_URL uses plain smtp:// when APP_ENV=production"),
+        ({"SMTP_VALIDATE_CERTS": "false"}, "SMTP_VALIDATE_CERTS=false is refused"),
+        ({"MAIL_FROM": "no-reply@localhost"}, "MAIL_FROM must be an address of your own domain"),
+        ({"ACCOUNT_LINKS_BASE_URL": ""}, "ACCOUNT_LINKS_BASE_URL or PUBLIC_BASE_URL is required"),
+        ({"ACCOUNT_LINKS_BASE_URL": "http://app.example.org"}, "ACCOUNT_LINKS_BASE_URL must use https://"),
+        ({"EMAIL_VERIFICATION_TTL_SECONDS": "172801"}, "EMAIL_VERIFICATION_TTL_SECONDS above 172800"),
+        ({"PASSWORD_RESET_TTL_SECONDS": "3601"}, "PASSWORD_RESET_TTL_SECONDS above 3600"),
+        ({"EMAIL_CHANGE_TTL_SECONDS": "172801"}, "EMAIL_CHANGE_TTL_SECONDS above 172800"),
     ],
 )
 def test_production_refuses_insecure_defaults(environment: dict[str, str], message: str) -> None:
@@ -264,3 +278,37 @@ def test_production_logs_json_by_default() -> None:
 def test_outbound_allowances_with_bad_ports_are_refused(entry: str) -> None:
     with pytest.raises(SettingsError, match="OUTBOUND_ALLOWED_NETWORKS has"):
         load_settings({"OUTBOUND_ALLOWED_NETWORKS": entry})
+
+
+def test_plain_smtp_is_allowed_in_production_only_when_asked_for() -> None:
+    relay = {**PRODUCTION, "SMTP_URL": "smtp://mail:1025"}
+    with pytest.raises(SettingsError, match="SMTP_ALLOW_PLAINTEXT=true"):
+        load_settings(relay)
+    assert load_settings({**relay, "SMTP_ALLOW_PLAINTEXT": "true"}).smtp_url == "smtp://mail:1025"
+
+
+@pytest.mark.parametrize(
+    ("environment", "message"),
+    [
+        (
+            {"SMTP_URL": "http://mail.example.org"},
+            r"SMTP_URL does not start with smtp:// or smtp\+starttls:// or smtps://",
+        ),
+        ({"SMTP_URL": "smtp://"}, "SMTP_URL names no host"),
+        ({"SMTP_URL": "smtps://mail:port"}, "SMTP_URL cannot be parsed as a URL"),
+        ({"MAIL_FROM": "Avatar API"}, "MAIL_FROM='Avatar API' holds no address"),
+        ({"ACCOUNT_LINKS_BASE_URL": "https://app.example.org/path"}, "ACCOUNT_LINKS_BASE_URL=.* must be an origin"),
+        ({"MAIL_RETRY_SCHEDULE": "10s,soon"}, "MAIL_RETRY_SCHEDULE='10s,soon' is invalid"),
+    ],
+)
+def test_mail_settings_are_checked(environment: dict[str, str], message: str) -> None:
+    with pytest.raises(SettingsError, match=message):
+        load_settings(environment)
+
+
+def test_account_links_use_their_own_origin_else_the_public_one() -> None:
+    assert load_settings({"PUBLIC_BASE_URL": "https://api.example.org/"}).links_base_url == "https://api.example.org"
+    links = load_settings(
+        {"PUBLIC_BASE_URL": "https://api.example.org", "ACCOUNT_LINKS_BASE_URL": "https://app.example.org"}
+    )
+    assert links.links_base_url == "https://app.example.org"

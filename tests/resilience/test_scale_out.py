@@ -69,6 +69,8 @@ async def test_three_instances_share_limits_keys_and_deliveries(
         RATE_LIMIT_AUTH="100/minute",
         WEBHOOK_ALLOW_HTTP="true",
         OUTBOUND_ALLOWED_NETWORKS="127.0.0.1/32:*",
+        # About instances sharing work, not the mailbox: the owner subscribes unverified.
+        EMAIL_VERIFICATION_REQUIRED="false",
     )
     async with _instances(environment) as served:
         clients = [httpx.AsyncClient(base_url=instance.url, timeout=15) for instance in served]

@@ -7,6 +7,7 @@ outbound calls) through real HTTP without waiting for a feature that needs each 
 from __future__ import annotations
 
 import asyncio
+import html
 from typing import Annotated
 
 import aiohttp
@@ -20,6 +21,7 @@ from src.core.data.database import Connection
 from src.core.errors import Conflict, NotFound
 from src.core.observability.logging import get_logger
 from src.core.observability.request_context import current_client
+from src.core.runtime.mail import Mailer, OutgoingMail
 
 __all__ = ("PROBE_TABLE", "probe_router")
 
@@ -113,6 +115,27 @@ async def insert_row(data: JSONBody[RowBody], transaction: NamedDependency[Conne
     return Outcome(value=row_id)
 
 
+class MailBody(msgspec.Struct, forbid_unknown_fields=True):
+    to: str
+    token: str = "probe-token"
+    display_name: str = "Ada"
+    fail_after_queue: bool = False
+
+
+@post("/mail")
+async def queue_mail(
+    data: JSONBody[MailBody], transaction: NamedDependency[Connection], mail: NamedDependency[Mailer]
+) -> Outcome:
+    """Queues a message in the request's transaction; `fail_after_queue` then rolls it back."""
+    link = mail.link("/verify-email", data.token)
+    text = f"Hello {data.display_name},\n\nOpen {link}\n"
+    body = f'<p>Hello {html.escape(data.display_name)},</p><p><a href="{html.escape(link)}">Open</a></p>'
+    await mail.queue(transaction, OutgoingMail(kind="probe", to=data.to, subject="Probe", text=text, html=body))
+    if data.fail_after_queue:
+        raise Conflict("Failing after queueing the mail on purpose.")
+    return Outcome(value=1)
+
+
 @get("/outbound")
 async def outbound(url: FromQuery[str], http: NamedDependency[aiohttp.ClientSession]) -> Outcome:
     async with http.get(url) as response:
@@ -149,6 +172,7 @@ probe_router = Router(
         echo,
         echo_form,
         insert_row,
+        queue_mail,
         outbound,
         log_inside_request,
         strict_policy,

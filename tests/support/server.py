@@ -17,7 +17,7 @@ import msgspec
 
 from src.core.settings import PROJECT_ROOT
 
-__all__ = ("API", "Served", "clean_environment", "free_port", "serve")
+__all__ = ("API", "Served", "clean_environment", "free_port", "production_mail", "serve")
 
 API = str(Path(sys.executable).parent / "api")
 
@@ -31,9 +31,23 @@ def free_port() -> int:
 
 def clean_environment(**variables: str) -> dict[str, str]:
     """The caller's environment without any of our settings, plus `variables`."""
-    ours = {"DATABASE_URL", "APP_ENV", "PORT", "HOST", "DATA_DIR", "LOG_FORMAT", "WORKERS", "PROMETHEUS_MULTIPROC_DIR"}
+    ours = {
+        *("DATABASE_URL", "APP_ENV", "PORT", "HOST", "DATA_DIR", "LOG_FORMAT", "WORKERS", "PROMETHEUS_MULTIPROC_DIR"),
+        *("SMTP_URL", "SMTP_ALLOW_PLAINTEXT", "MAIL_FROM", "ACCOUNT_LINKS_BASE_URL"),
+    }
     environment = {key: value for key, value in os.environ.items() if key not in ours}
     return {**environment, "LOG_FORMAT": "json", **variables}
+
+
+def production_mail(smtp_port: int) -> dict[str, str]:
+    """What APP_ENV=production needs to send account e-mail: a relay (plain, on loopback:
+    allowed explicitly), a sender of a real domain, an https origin for the links."""
+    return {
+        "SMTP_URL": f"smtp://127.0.0.1:{smtp_port}",
+        "SMTP_ALLOW_PLAINTEXT": "true",
+        "MAIL_FROM": "Avatar API <no-reply@avatars.example.org>",
+        "ACCOUNT_LINKS_BASE_URL": "https://app.avatars.example.org",
+    }
 
 
 class Served:

@@ -22,6 +22,12 @@ key on a viewer route is checked in the database once per second per worker
 (`VerifiedKeys`). A bad credential is a 401 (`WWW-Authenticate: Bearer
 error="invalid_token"`), never a silent downgrade to anonymous.
 
+A route declared with `needs_scope(scope, verified_email=True)` (creating and pinging
+webhooks) is also refused, 403 `email_not_verified`, to an account whose address is not
+verified yet, while EMAIL_VERIFICATION_REQUIRED is on: the flag is read with the session
+or key check, in the same statement, for session tokens and keys alike. This is the one
+place that rule is enforced.
+
 A route with `opt=requires_role(role)` is for that role and those above it (`user` <
 `moderator` < `admin`). Its caller's role is read from the database on every request, with
 the session or key check, so a demotion or a suspension takes effect at once on every
@@ -85,6 +91,7 @@ __all__ = (
     "required_role",
     "required_scope",
     "requires_role",
+    "requires_verified_email",
     "verify_pending_session",
 )
 
@@ -117,12 +124,13 @@ _ACTOR_KEY: Final = "actor"
 _KEY_KEY: Final = "api_key"
 _ROLE_OPT: Final = "required_role"
 _SCOPE_OPT: Final = "api_key_scope"
+_VERIFIED_OPT: Final = "verified_email"
 _SCHEME: Final = "bearer "
 
 # The kernel's pieces of account SQL: may this session act, and with which role? (A
 # suspended account's sessions are also ended when it is suspended.)
 SESSION_ROLE: Final = """
-SELECT u.role
+SELECT u.role, u.email_verified_at IS NOT NULL AS verified
 FROM sessions s
 JOIN users u ON u.id = s.user_id
 WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL AND s.expires_at > now()
@@ -130,7 +138,7 @@ WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL AND s.expires_at > n
 """
 # The key behind a lookup, if live, with its owner's role.
 API_KEY_OWNER: Final = """
-SELECT k.id, k.user_id, k.secret_hash, k.scopes, k.expires_at, u.role
+SELECT k.id, k.user_id, k.secret_hash, k.scopes, k.expires_at, u.role, u.email_verified_at IS NOT NULL AS verified
 FROM api_keys k
 JOIN users u ON u.id = k.user_id
 WHERE k.lookup = $1 AND k.revoked_at IS NULL AND u.deleted_at IS NULL AND u.suspended_at IS NULL
@@ -171,9 +179,16 @@ def requires_role(role: Role, *, scope: Scope = "admin") -> dict[str, Any]:
     return {_ROLE_OPT: role, _SCOPE_OPT: scope}
 
 
-def needs_scope(scope: Scope, **opt: Any) -> dict[str, Any]:
-    """For a route's `opt`: an API key may call it if it has this scope."""
-    return {_SCOPE_OPT: scope, **opt}
+def needs_scope(scope: Scope, *, verified_email: bool = False, **opt: Any) -> dict[str, Any]:
+    """For a route's `opt`: an API key may call it if it has this scope. `verified_email`:
+    only accounts whose address is verified (403 `email_not_verified`), while
+    EMAIL_VERIFICATION_REQUIRED."""
+    return {_SCOPE_OPT: scope, _VERIFIED_OPT: verified_email, **opt}
+
+
+def requires_verified_email(handler: HTTPRouteHandler) -> bool:
+    """Whether a route is refused to accounts with an unverified address (`needs_scope`)."""
+    return bool(handler.opt.get(_VERIFIED_OPT, False))
 
 
 def required_role(handler: HTTPRouteHandler) -> Role | None:
@@ -264,7 +279,8 @@ def rate_limit_user(request: Request[Any, Any, Any]) -> str | None:
     return f"key:{principal.key_id}" if isinstance(principal, ApiKeyClaims) else f"user:{principal.user_id}"
 
 
-async def _verify_key(connection: Connection, key: _UnverifiedKey, verified: VerifiedKeys) -> ApiKeyClaims:
+async def _verify_key(connection: Connection, key: _UnverifiedKey, verified: VerifiedKeys) -> tuple[ApiKeyClaims, bool]:
+    """The key's claims, and whether its owner's address is verified."""
     row = await connection.fetchrow(API_KEY_OWNER, key.lookup)
     if row is None or not hmac.compare_digest(bytes(row["secret_hash"]), key.key_hash):
         raise InvalidToken("The API key is not valid: revoked, its owner suspended, or never issued.")
@@ -279,7 +295,7 @@ async def _verify_key(connection: Connection, key: _UnverifiedKey, verified: Ver
     verified.remember(key.key_hash, claims)
     if verified.last_used_due(claims.key_id):
         await connection.execute(TOUCH_API_KEY, claims.key_id)
-    return claims
+    return claims, bool(row["verified"])
 
 
 def _check_scope(claims: ApiKeyClaims, scope: Scope) -> None:
@@ -288,38 +304,56 @@ def _check_scope(claims: ApiKeyClaims, scope: Scope) -> None:
 
 
 async def _check_in_database(
-    request: Request[Any, Any, Any], connection: Connection, identity: _Identity, scope: Scope | None
+    request: Request[Any, Any, Any],
+    connection: Connection,
+    identity: _Identity,
+    scope: Scope | None,
+    *,
+    verified_email: bool = False,
 ) -> tuple[Principal, Role]:
     """The session or the key still live (a key always checked here again: writes and staff
-    routes never rely on a remembered verification), and the key's scope; the principal,
-    and its account's role now."""
-    if isinstance(identity, AccessClaims):
-        return identity, await require_active_session(connection, identity)
+    routes never rely on a remembered verification), the key's scope, and for
+    `verified_email` routes the account's verified address; the principal, and its
+    account's role now."""
     resources = resources_from(request.app.state)
-    key = request.scope["state"].get(_KEY_KEY)
-    if resources is None or not isinstance(key, _UnverifiedKey):
-        raise InvalidToken("The API key is not valid.")
-    claims = await _verify_key(connection, key, resources.api_keys)
-    if scope is not None:
-        _check_scope(claims, scope)
-    request.scope["state"][_PRINCIPAL_KEY] = claims
-    return claims, claims.role
+    if isinstance(identity, AccessClaims):
+        principal: Principal = identity
+        role, verified = await _session_standing(connection, identity)
+    else:
+        key = request.scope["state"].get(_KEY_KEY)
+        if resources is None or not isinstance(key, _UnverifiedKey):
+            raise InvalidToken("The API key is not valid.")
+        principal, verified = await _verify_key(connection, key, resources.api_keys)
+        if scope is not None:
+            _check_scope(principal, scope)
+        request.scope["state"][_PRINCIPAL_KEY] = principal
+        role = principal.role
+    if verified_email and not verified and resources is not None and resources.settings.email_verification_required:
+        raise Forbidden(
+            "Verify your e-mail address first: open the link we mailed to it (POST /api/v1/auth/verify-email), "
+            "or ask for a new one (POST /api/v1/auth/verify-email/resend). Until then the account may not "
+            "create or ping webhooks.",
+            code="email_not_verified",
+        )
+    return principal, role
 
 
-async def require_active_session(connection: Connection, principal: AccessClaims) -> Role:
-    """The caller's role now; raises InvalidToken when the session may no longer act."""
-    role: Role | None = await connection.fetchval(SESSION_ROLE, principal.session_id, principal.user_id)
-    if role is None:
+async def _session_standing(connection: Connection, principal: AccessClaims) -> tuple[Role, bool]:
+    """The caller's role now, and whether its address is verified; raises InvalidToken when
+    the session may no longer act."""
+    row = await connection.fetchrow(SESSION_ROLE, principal.session_id, principal.user_id)
+    if row is None:
         raise InvalidToken("The session has ended (signed out, password changed, account suspended or deleted).")
-    return role
+    role: Role = row["role"]
+    return role, bool(row["verified"])
 
 
 async def verify_pending_session(request: Request[Any, Any, Any], connection: Connection) -> None:
     """Called by the connection providers on the request's connection, before handing it out."""
     pending = request.scope["state"].pop(_PENDING_CHECK_KEY, None)
     if pending is not None:
-        identity, scope = pending
-        await _check_in_database(request, connection, identity, scope)
+        identity, scope, verified_email = pending
+        await _check_in_database(request, connection, identity, scope, verified_email=verified_email)
 
 
 def _refuse_keys_without_scope(identity: _Identity | None, scope: Scope | None) -> None:
@@ -338,15 +372,17 @@ def _required(request: Request[Any, Any, Any]) -> _Identity:
     return identity
 
 
-async def _check_now(request: Request[Any, Any, Any], identity: _Identity, scope: Scope | None) -> None:
+async def _check_now(
+    request: Request[Any, Any, Any], identity: _Identity, scope: Scope | None, *, verified_email: bool = False
+) -> None:
     """The database check on a short connection of its own, before any dependency resolves."""
     resources = resources_from(request.app.state)
     if resources is not None:
         async with resources.database.acquire() as connection:
-            await _check_in_database(request, connection, identity, scope)
+            await _check_in_database(request, connection, identity, scope, verified_email=verified_email)
 
 
-def _user_step(scope: Scope | None, *, has_connection: bool) -> Step:
+def _user_step(scope: Scope | None, *, has_connection: bool, verified_email: bool) -> Step:
     async def require_user(request: Request[Any, Any, Any]) -> None:
         identity = _required(request)
         _refuse_keys_without_scope(identity, scope)
@@ -355,9 +391,9 @@ def _user_step(scope: Scope | None, *, has_connection: bool) -> Step:
         # A key this worker has not verified lately is verified now: `user` resolves before
         # the connection does. Otherwise the check waits for the route's own connection.
         if has_connection and not isinstance(identity, _UnverifiedKey):
-            request.scope["state"][_PENDING_CHECK_KEY] = (identity, scope)
+            request.scope["state"][_PENDING_CHECK_KEY] = (identity, scope, verified_email)
         else:
-            await _check_now(request, identity, scope)
+            await _check_now(request, identity, scope, verified_email=verified_email)
 
     return require_user
 
@@ -406,13 +442,16 @@ class AuthGate:
         declared = handler.parsed_fn_signature.parameters
         role = required_role(handler)
         scope = required_scope(handler)
+        verified_email = requires_verified_email(handler)
         has_connection = "connection" in declared or "transaction" in declared
+        if verified_email and "user" not in declared:
+            raise TypeError(f"{handler}: needs_scope(..., verified_email=True) is for routes that take `user`")
         if role is not None or "actor" in declared:
             if role is None or scope is None or "actor" not in declared or "user" in declared or "viewer" in declared:
                 raise TypeError(f"{handler}: a staff route has opt=requires_role(...) and takes `actor`, not `user`")
             return _staff_step(role, scope)
         if "user" in declared:
-            return _user_step(scope, has_connection=has_connection)
+            return _user_step(scope, has_connection=has_connection, verified_email=verified_email)
         if "viewer" in declared:
             return _viewer_step(scope)
         return None

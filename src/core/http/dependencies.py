@@ -6,6 +6,7 @@ Registered once on the app (`src.app`), declared by name in a route's signature:
     async def route(transaction: NamedDependency[Connection]) -> ...   # writes: one transaction
     async def route(database: NamedDependency[Database]) -> ...        # handlers that call the network
     async def route(http: NamedDependency[aiohttp.ClientSession]) -> ...   # outbound calls a user waits for
+    async def route(mail: NamedDependency[Mailer]) -> ...               # queue e-mail in the transaction
     async def route(user: NamedDependency[Principal]) -> ...            # see core.http.auth
 
 `transaction` commits when the handler (and the response serialisation) succeeded and
@@ -36,6 +37,7 @@ from src.core.errors import ServiceUnavailable
 from src.core.http.auth import AUTH_DEPENDENCIES, verify_pending_session
 from src.core.runtime.background import BackgroundTasks
 from src.core.runtime.lifespan import Resources, resources_from
+from src.core.runtime.mail import Mailer
 from src.core.runtime.password_checks import PasswordChecks
 from src.core.runtime.rate_counters import RateCounter
 from src.core.runtime.second_factor import SecondFactor
@@ -101,6 +103,10 @@ def provide_verified_keys(state: State) -> VerifiedKeys:
     return require_resources(state).api_keys
 
 
+def provide_mail(state: State) -> Mailer:
+    return require_resources(state).mail
+
+
 def provide_password_checks(state: State) -> PasswordChecks:
     return require_resources(state).password_checks
 
@@ -143,6 +149,7 @@ KERNEL_DEPENDENCIES: Final[Mapping[str, Provide]] = {
     "outbound": Provide(provide_outbound, sync_to_thread=False),
     "sealer": Provide(provide_sealer, sync_to_thread=False),
     "second_factor": Provide(provide_second_factor, sync_to_thread=False),
+    "mail": Provide(provide_mail, sync_to_thread=False),
     "connection": Provide(provide_connection),
     "transaction": Provide(provide_transaction),
     **AUTH_DEPENDENCIES,

@@ -14,6 +14,8 @@
 | `avatar_api_rate_limit_store_errors_total` | |
 | `avatar_api_webhook_attempts_total` | outcome (bounded: `webhook_outcome`) |
 | `avatar_api_webhook_attempt_duration_seconds` (histogram) | |
+| `avatar_api_mail_attempts_total` | kind (`verify_email`...), outcome: `sent`, `retried`, `failed` (given up) |
+| `avatar_api_mail_attempt_duration_seconds` (histogram) | |
 | `avatar_api_webhook_deliveries_pending`, `avatar_api_webhook_oldest_pending_age_seconds` | |
 | `avatar_api_outbox_lag_seconds` | |
 
@@ -67,6 +69,8 @@ if TYPE_CHECKING:
     from wsgiref.types import StartResponse, WSGIEnvironment
 
 __all__ = (
+    "MAIL_ATTEMPTS",
+    "MAIL_ATTEMPT_DURATION",
     "METRICS_PATH",
     "MULTIPROCESS_DIR_VARIABLE",
     "OUTBOX_LAG",
@@ -123,6 +127,14 @@ WEBHOOK_ATTEMPTS = Counter(
 )
 WEBHOOK_ATTEMPT_DURATION = Histogram(
     f"{_PREFIX}_webhook_attempt_duration_seconds", "Time a webhook receiver took to answer", buckets=_BUCKETS
+)
+MAIL_ATTEMPTS = Counter(
+    f"{_PREFIX}_mail_attempts_total",
+    "Attempts to hand a message to the SMTP relay, by kind and outcome: sent, retried, failed (given up)",
+    ["kind", "outcome"],
+)
+MAIL_ATTEMPT_DURATION = Histogram(
+    f"{_PREFIX}_mail_attempt_duration_seconds", "Time one SMTP conversation took", buckets=_BUCKETS
 )
 POOL_CONNECTIONS = Gauge(
     f"{_PREFIX}_db_pool_connections",

@@ -33,6 +33,7 @@ from src.core.settings import Settings
 
 if TYPE_CHECKING:
     from src.core.observability.tracing import Tracing
+    from src.core.runtime.mail import Mailer
 
 __all__ = ("JobContext", "JobRunner", "PeriodicJob")
 
@@ -62,6 +63,8 @@ class JobContext(msgspec.Struct, frozen=True, kw_only=True):
     outbound: OutboundGuard
     tracing: Tracing | None = None
     """The process's tracing, when it is on: each round is a trace of its own."""
+    mail: Mailer | None = None
+    """What sends the mail outbox's messages (the deliver-mail job)."""
     wake: asyncio.Event | None = None
     """Set when a NOTIFY on the job's `wake_on` channels arrives: a long round may watch it
     (and clear it before it looks for work)."""

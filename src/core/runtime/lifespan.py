@@ -27,6 +27,7 @@ from src.core.observability.metrics import POOL_REFUSED, forget_dead_workers, li
 from src.core.runtime.background import BackgroundTasks
 from src.core.runtime.http_client import create_http_client
 from src.core.runtime.jobs import JobContext, JobRunner, PeriodicJob
+from src.core.runtime.mail import Mailer
 from src.core.runtime.password_checks import PasswordChecks
 from src.core.runtime.rate_counters import MemoryRateCounter, RateCounter, RatePolicy
 from src.core.runtime.second_factor import SecondFactor
@@ -62,6 +63,7 @@ class Resources:
         "database",
         "http",
         "keys",
+        "mail",
         "migrations",
         "outbound",
         "password_checks",
@@ -89,6 +91,7 @@ class Resources:
         sealer: Sealer,
         passwords: PasswordHasher,
         outbound: OutboundGuard,
+        mail: Mailer,
     ) -> None:
         self.settings = settings
         self.database = database
@@ -106,6 +109,7 @@ class Resources:
             rate_counter, RatePolicy.parse("password-checks", settings.login_failures_per_account)
         )
         self.outbound = outbound
+        self.mail = mail
         self.cursors = CursorCodec(keys.derive("pagination-cursor"))
         self.api_keys = VerifiedKeys()
 
@@ -189,6 +193,7 @@ async def _start(
     # Reading key files is blocking work: keep it off the loop.
     keys = await asyncio.to_thread(SigningKeys.from_settings, settings)
     sealer = await asyncio.to_thread(Sealer.from_settings, settings)
+    mail = await asyncio.to_thread(Mailer, settings)  # reads SMTP_CA_FILE
     passwords = PasswordHasher(settings)
     await _prepare_database(settings, dsn, migrations)
     half_grace = settings.shutdown_timeout / 2
@@ -228,7 +233,9 @@ async def _start(
     stack.push_async_callback(tasks.shutdown, half_grace)
     forget_dead_workers()
     tasks.spawn(_record_pool_every(database, _POOL_METRICS_INTERVAL), name="pool-metrics")
-    context = JobContext(settings=settings, database=database, http=jobs_http, outbound=outbound, tracing=tracing)
+    context = JobContext(
+        settings=settings, database=database, http=jobs_http, outbound=outbound, tracing=tracing, mail=mail
+    )
     JobRunner(jobs, context, dsn).start(tasks.spawn)
     return Resources(
         settings=settings,
@@ -242,6 +249,7 @@ async def _start(
         sealer=sealer,
         passwords=passwords,
         outbound=outbound,
+        mail=mail,
     )
 
 

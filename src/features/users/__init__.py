@@ -1,7 +1,9 @@
-"""The signed-in user's own account: profile, password, two-factor sign-in, deletion."""
+"""The signed-in user's own account: profile, e-mail address, password, two-factor sign-in,
+deletion."""
 
 from litestar import Router
 
+from src.features.users.change_email.router import change_email_route
 from src.features.users.change_password.router import change_password_route
 from src.features.users.confirm_totp.router import confirm_totp_route
 from src.features.users.delete_account.router import delete_account_route
@@ -27,5 +29,6 @@ router = Router(
         confirm_totp_route,
         disable_totp_route,
         regenerate_backup_codes_route,
+        change_email_route,
     ],
 )

@@ -22,6 +22,9 @@ class Profile(msgspec.Struct, frozen=True):
 
     id: UUID
     email: str
+    email_verified: bool
+    """Whether the address was proven with a verification link (unverified accounts may not
+    create or ping webhooks while EMAIL_VERIFICATION_REQUIRED)."""
     display_name: str
     created_at: datetime
     updated_at: datetime

@@ -13,10 +13,8 @@
 from __future__ import annotations
 
 import base64
-import functools
 import hashlib
 import hmac
-import random
 import secrets
 import time
 from collections.abc import Sequence
@@ -33,18 +31,12 @@ __all__ = (
     "AttemptResult",
     "message_body",
     "new_secret",
-    "parse_schedule",
-    "retry_delay",
     "send_webhook",
     "sign",
 )
 
 SECRET_PREFIX: Final = "whsec_"  # noqa: S105 - the format's prefix, not a secret
 USER_AGENT: Final = "avatar-api-webhooks/1.0"
-_UNIT_SECONDS: Final = {"s": 1, "m": 60, "h": 3600, "d": 86_400}
-# A retry runs within +-20% of its scheduled delay, so endpoints that failed together
-# (an outage) are not retried in one burst.
-_JITTER: Final = 0.2
 
 
 class AttemptResult(msgspec.Struct, frozen=True):
@@ -64,20 +56,6 @@ class _Message(msgspec.Struct, frozen=True):
 def message_body(event_type: str, occurred_at: datetime, data_json: str) -> bytes:
     """`{type, timestamp, data}`; `data_json` is the event's stored JSON, embedded as is."""
     return msgspec.json.encode(_Message(event_type, occurred_at, msgspec.Raw(data_json.encode())))
-
-
-@functools.cache  # one setting, read at every failed attempt
-def parse_schedule(text: str) -> tuple[float, ...]:
-    """`"5s,5m,2h"` -> (5.0, 300.0, 7200.0): the delay before each retry."""
-    return tuple(float(int(part[:-1]) * _UNIT_SECONDS[part[-1]]) for part in text.split(","))
-
-
-def retry_delay(schedule: Sequence[float], attempts: int) -> float | None:
-    """Seconds until the next try after `attempts` failed ones, or None: give up."""
-    if attempts > len(schedule):
-        return None
-    base = schedule[attempts - 1]
-    return base * random.uniform(1 - _JITTER, 1 + _JITTER)  # noqa: S311 - jitter, not security
 
 
 def new_secret() -> str:

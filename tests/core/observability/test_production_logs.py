@@ -5,6 +5,7 @@ the fields Cloud Logging, ECS and Datadog read as they are, and none carries a s
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 from typing import Any
 
@@ -12,8 +13,10 @@ import httpx
 import msgspec
 
 from src.core.ids import new_id
+from src.core.runtime.mail_sink import start_mail_sink
 from tests.conftest import TEST_DATA_KEY, TEST_SIGNING_KEY
-from tests.support.server import clean_environment, serve
+from tests.support.mail import eml_token
+from tests.support.server import clean_environment, production_mail, serve
 
 RFC3339_UTC = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z")
 SEVERITIES = {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}
@@ -54,9 +57,20 @@ def _secrets_of_the_signing_key() -> list[str]:
     return [line for line in TEST_SIGNING_KEY.splitlines() if line and not line.startswith("-----")]
 
 
+def _mailed_token(directory: Path, timeout: float = 20) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for message in directory.glob("*.eml"):
+            return eml_token(message)
+        time.sleep(0.05)  # noqa: TID251 - a plain test waiting for another process's file
+    raise AssertionError("the sign-up's verification e-mail never arrived")
+
+
 def test_a_journey_in_production_writes_only_lines_a_log_platform_parses(database_url: str, tmp_path: Path) -> None:
+    sink = start_mail_sink(tmp_path / "mail")  # a real SMTP server: mail is sent, and logged
     environment = clean_environment(
         APP_ENV="production",
+        **production_mail(sink.port),
         LOG_FORMAT="auto",  # production's default: JSON
         DATABASE_URL=database_url,
         JWT_PRIVATE_KEY=TEST_SIGNING_KEY,
@@ -69,7 +83,11 @@ def test_a_journey_in_production_writes_only_lines_a_log_platform_parses(databas
     with serve(environment) as served:
         served.wait_for_event("startup_complete")
         served.wait_for_event("startup_complete")  # one per worker
-        secrets = _journey(served.url, email)
+        try:
+            secrets = _journey(served.url, email)
+            secrets.append(_mailed_token(tmp_path / "mail"))  # the sign-up's verification link
+        finally:
+            sink.stop()
         assert served.stop() == 0
 
     lines: list[dict[str, Any]] = []

@@ -14,7 +14,7 @@ import msgspec
 from src.core.ids import new_id
 from tests.conftest import TEST_DATA_KEY, TEST_SIGNING_KEY
 from tests.support.otlp import otlp_receiver
-from tests.support.server import clean_environment, serve
+from tests.support.server import clean_environment, free_port, production_mail, serve
 
 
 def test_workers_export_what_the_otel_variables_ask_for_and_flush_on_shutdown(
@@ -23,6 +23,7 @@ def test_workers_export_what_the_otel_variables_ask_for_and_flush_on_shutdown(
     with otlp_receiver() as otlp:
         environment = clean_environment(
             APP_ENV="production",
+            **production_mail(free_port()),  # nothing listens: no mail is sent here
             DATABASE_URL=database_url,
             JWT_PRIVATE_KEY=TEST_SIGNING_KEY,
             DATA_ENCRYPTION_KEY=TEST_DATA_KEY,

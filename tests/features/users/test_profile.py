@@ -14,7 +14,8 @@ async def test_get_my_profile(client: httpx.AsyncClient) -> None:
 
     assert response.status_code == 200
     profile = response.json()
-    assert profile.keys() == {"id", "email", "display_name", "created_at", "updated_at"}
+    assert profile.keys() == {"id", "email", "email_verified", "display_name", "created_at", "updated_at"}
+    assert profile["email_verified"] is False  # the link mailed at sign-up was not opened
     assert (profile["id"], profile["email"], profile["display_name"]) == (account.id, account.email, "Grace")
 
 

@@ -10,7 +10,8 @@ import msgspec
 import pytest
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from src.features.webhooks.signing import SECRET_PREFIX, message_body, new_secret, parse_schedule, retry_delay, sign
+from src.core.runtime.retry_schedule import parse_schedule, retry_delay
+from src.features.webhooks.signing import SECRET_PREFIX, message_body, new_secret, sign
 
 
 def _headers(message_id: str, timestamp: int, signature: str) -> dict[str, str]:

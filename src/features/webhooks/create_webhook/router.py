@@ -33,14 +33,14 @@ _SHOWN_ONCE: Final = frozenset({"secret"})
     description="The response holds the signing secret: it is shown only this once (a replay with the same "
     "`Idempotency-Key` answers with `secret: null`; rotate the secret if it was lost). Deliveries follow the "
     "Standard Webhooks spec (webhook-id, webhook-timestamp, webhook-signature). Send `Idempotency-Key` to make "
-    "retries safe.",
+    "retries safe. The account's address must be verified: 403 `email_not_verified` otherwise.",
     status_code=201,
     security=bearer_security("webhooks:manage"),
-    opt=needs_scope("webhooks:manage"),
+    opt=needs_scope("webhooks:manage", verified_email=True),
     response_headers=sends_headers("Location"),
     responses={
         201: ResponseSpec(NewSecretView, description="Created; keep the secret"),
-        **problem_responses(400, 401, 409, 413, 415, 422),
+        **problem_responses(400, 401, 403, 409, 413, 415, 422),
     },
 )
 async def create_webhook_route(

@@ -37,6 +37,7 @@ from src.core.ids import new_id
 from src.core.observability.logging import get_logger
 from src.core.observability.metrics import WEBHOOK_ATTEMPT_DURATION, WEBHOOK_ATTEMPTS, webhook_outcome
 from src.core.runtime.jobs import JobContext
+from src.core.runtime.retry_schedule import parse_schedule, retry_delay
 from src.features.webhooks.deliver_webhooks.queries import (
     CLAIM_DUE,
     CLAIM_EACH_ENDPOINT,
@@ -48,7 +49,7 @@ from src.features.webhooks.deliver_webhooks.queries import (
     RELEASE_CLAIM,
     WINDOW_IS_FULL,
 )
-from src.features.webhooks.signing import AttemptResult, message_body, parse_schedule, retry_delay, send_webhook
+from src.features.webhooks.signing import AttemptResult, message_body, send_webhook
 
 __all__ = ("deliver_webhooks",)
 

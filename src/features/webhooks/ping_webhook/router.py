@@ -27,11 +27,12 @@ __all__ = ("ping_webhook_route",)
     summary="Send a webhook.ping now and see how the receiver answers",
     description="Delivered while you wait, signed like every delivery (works on a disabled webhook too). "
     "A receiver that fails is reported with `delivered: false`, still as 200. Not part of the delivery log. "
-    "Limited per user (`ping` policy), and one at a time: 429 `ping_in_progress` while another is waiting.",
+    "Limited per user (`ping` policy), and one at a time: 429 `ping_in_progress` while another is waiting. "
+    "The account's address must be verified: 403 `email_not_verified` otherwise.",
     status_code=200,
     security=bearer_security("webhooks:manage"),
-    opt=needs_scope("webhooks:manage", rate_limit="ping"),
-    responses=problem_responses(400, 401, 404),
+    opt=needs_scope("webhooks:manage", verified_email=True, rate_limit="ping"),
+    responses=problem_responses(400, 401, 403, 404),
 )
 async def ping_webhook_route(
     webhook_id: FromPath[UUID],
