@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any, Final
+from typing import Final
 from uuid import UUID
 
 import msgspec
@@ -29,6 +29,7 @@ import msgspec
 from src.core.data.rows import from_row
 from src.core.observability.logging import get_logger
 from src.core.observability.metrics import MAIL_ATTEMPT_DURATION, MAIL_ATTEMPTS
+from src.core.runtime.claims import work_through_claims
 from src.core.runtime.jobs import JobContext
 from src.core.runtime.mail import Mailer, SendFailure
 from src.core.runtime.retry_schedule import parse_schedule, retry_delay
@@ -66,40 +67,22 @@ async def deliver_mail(context: JobContext) -> int:
         return 0
     settings = context.settings
     lease = lease_seconds(settings.smtp_timeout)
-    in_flight: set[asyncio.Task[None]] = set()
-    claimed = 0
-    async with asyncio.TaskGroup() as group:
-        while True:
-            free = settings.mail_concurrency - len(in_flight)
-            more_due = False
-            if free > 0:
-                if context.wake is not None:
-                    context.wake.clear()
-                async with context.database.acquire() as connection:
-                    rows = await connection.fetch(CLAIM_DUE, free, lease)
-                for row in rows:
-                    task = group.create_task(_deliver(context, mailer, from_row(ClaimedMail, row)))
-                    in_flight.add(task)
-                    task.add_done_callback(in_flight.discard)
-                claimed += len(rows)
-                more_due = len(rows) == free
-            if not in_flight:
-                return claimed
-            await _next_change(in_flight, None if more_due else context.wake, settings.mail_poll_seconds)
 
+    async def claim(free: int) -> list[ClaimedMail]:
+        async with context.database.acquire() as connection:
+            rows = await connection.fetch(CLAIM_DUE, free, lease)
+        return [from_row(ClaimedMail, row) for row in rows]
 
-async def _next_change(in_flight: set[asyncio.Task[None]], wake: asyncio.Event | None, poll: float) -> None:
-    """Until a send finishes, a NOTIFY announces new mail, or the poll interval passes: a
-    slow relay conversation holds one slot, never the round."""
-    waiting: set[asyncio.Future[Any]] = {*in_flight}
-    woken = asyncio.ensure_future(wake.wait()) if wake is not None else None
-    if woken is not None:
-        waiting.add(woken)
-    try:
-        await asyncio.wait(waiting, timeout=poll, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        if woken is not None:
-            woken.cancel()
+    async def send(mail: ClaimedMail) -> None:
+        await _deliver(context, mailer, mail)
+
+    return await work_through_claims(
+        claim=claim,
+        handle=send,
+        concurrency=settings.mail_concurrency,
+        wake=context.wake,
+        poll_seconds=settings.mail_poll_seconds,
+    )
 
 
 async def _deliver(context: JobContext, mailer: Mailer, mail: ClaimedMail) -> None:

@@ -36,6 +36,7 @@ from src.core.data.rows import from_row
 from src.core.ids import new_id
 from src.core.observability.logging import get_logger
 from src.core.observability.metrics import WEBHOOK_ATTEMPT_DURATION, WEBHOOK_ATTEMPTS, webhook_outcome
+from src.core.runtime.claims import work_through_claims
 from src.core.runtime.jobs import JobContext
 from src.core.runtime.retry_schedule import parse_schedule, retry_delay
 from src.features.webhooks.deliver_webhooks.queries import (
@@ -85,26 +86,20 @@ def lease_seconds(timeout: float) -> float:
 async def deliver_webhooks(context: JobContext) -> int:
     settings = context.settings
     lease = lease_seconds(settings.webhook_timeout)
-    in_flight: set[asyncio.Task[None]] = set()
-    claimed = 0
-    async with asyncio.TaskGroup() as group:
-        while True:
-            free = settings.webhook_concurrency - len(in_flight)
-            more_due = False
-            if free > 0:
-                if context.wake is not None:
-                    context.wake.clear()
-                rows = await _claim(context, free, lease)
-                for row in rows:
-                    task = group.create_task(_deliver(context, from_row(ClaimedDelivery, row)))
-                    in_flight.add(task)
-                    task.add_done_callback(in_flight.discard)
-                claimed += len(rows)
-                more_due = len(rows) == free
-            if not in_flight:
-                break
-            await _next_change(in_flight, context.wake if not more_due else None, settings.webhook_poll_seconds)
-    return claimed
+
+    async def claim(free: int) -> list[ClaimedDelivery]:
+        return [from_row(ClaimedDelivery, row) for row in await _claim(context, free, lease)]
+
+    async def deliver(delivery: ClaimedDelivery) -> None:
+        await _deliver(context, delivery)
+
+    return await work_through_claims(
+        claim=claim,
+        handle=deliver,
+        concurrency=settings.webhook_concurrency,
+        wake=context.wake,
+        poll_seconds=settings.webhook_poll_seconds,
+    )
 
 
 async def _claim(context: JobContext, free: int, lease: float) -> list[Any]:
@@ -117,19 +112,6 @@ async def _claim(context: JobContext, free: int, lease: float) -> list[Any]:
         if len(rows) < free and await connection.fetchval(WINDOW_IS_FULL, _CLAIM_WINDOW):
             rows += await connection.fetch(CLAIM_EACH_ENDPOINT, free - len(rows), per_endpoint, lease)
     return rows
-
-
-async def _next_change(in_flight: set[asyncio.Task[None]], wake: asyncio.Event | None, poll: float) -> None:
-    """Until a send finishes, new work is announced, or the poll interval passes."""
-    waiting: set[asyncio.Future[Any]] = {*in_flight}
-    woken = asyncio.ensure_future(wake.wait()) if wake is not None else None
-    if woken is not None:
-        waiting.add(woken)
-    try:
-        await asyncio.wait(waiting, timeout=poll, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        if woken is not None:
-            woken.cancel()
 
 
 async def _deliver(context: JobContext, delivery: ClaimedDelivery) -> None:
