@@ -140,9 +140,11 @@ class MailServer:
         security: Security = "plain",
         certificate: tuple[Path, Path] | None = None,
         login: tuple[str, str] | None = None,
+        smtputf8: bool = True,
     ) -> None:
         self.security = security
         self.login = login
+        self.smtputf8 = smtputf8
         self.received: list[ReceivedMail] = []
         self.attempts = 0
         self.hold_seconds = 0.0
@@ -198,7 +200,7 @@ class MailServer:
             options |= {"auth_require_tls": self.security == "starttls"}
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", "Requiring AUTH while not requiring TLS", UserWarning)
-            return SMTP(_Handler(self), hostname="test-smtp", loop=loop, enable_SMTPUTF8=True, **options)
+            return SMTP(_Handler(self), hostname="test-smtp", loop=loop, enable_SMTPUTF8=self.smtputf8, **options)
 
     async def __aenter__(self) -> Self:
         loop = asyncio.get_running_loop()

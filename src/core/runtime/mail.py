@@ -225,7 +225,10 @@ class Mailer:
         message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no auto-replies, please
         message.set_content(mail.text)
         message.add_alternative(mail.html, subtype="html")
-        return message.as_bytes(policy=email.policy.SMTP)
+        # An internationalised address (RFC 6531) goes into the headers as UTF-8: no
+        # encoded-word can carry an address's local part.
+        utf8 = not (mail.to.isascii() and self._settings.mail_from.isascii())
+        return message.as_bytes(policy=email.policy.SMTPUTF8 if utf8 else email.policy.SMTP)
 
     async def send(self, recipient: str, message: bytes) -> None:
         relay = self._relay
@@ -242,9 +245,17 @@ class Mailer:
             tls_context=self._tls_context,
             timeout=self._settings.smtp_timeout,
         )
+        # The API accepts internationalised addresses; the relay must then offer SMTPUTF8
+        # (RFC 6531), or the message can never be sent through it.
+        utf8 = not (recipient.isascii() and self._sender.isascii())
         try:
             await client.connect()  # EHLO, STARTTLS, AUTH as SMTP_URL says
-            await client.sendmail(self._sender, [recipient], message)
+            if utf8:
+                if client.is_ehlo_or_helo_needed:  # no EHLO yet (plain, no login): its answer lists SMTPUTF8
+                    await client.ehlo()
+                if not client.supports_extension("smtputf8"):
+                    raise SendFailure("smtputf8_not_offered", permanent=True)
+            await client.sendmail(self._sender, [recipient], message, mail_options=["SMTPUTF8"] if utf8 else [])
             # Politeness only: the message was accepted. A relay slow to say goodbye costs nothing.
             with contextlib.suppress(aiosmtplib.SMTPException, OSError):
                 await client.quit(timeout=_QUIT_TIMEOUT)

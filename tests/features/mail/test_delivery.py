@@ -11,6 +11,7 @@ from prometheus_client import REGISTRY
 
 from src.app import create_app
 from src.core.settings import Settings
+from tests.support.accounts import sign_up
 from tests.support.http import running_app
 from tests.support.logs import LogSink
 from tests.support.mail import MailServer, Security, mail_settings, outbox, self_signed_certificate, wait_for_outbox
@@ -120,3 +121,38 @@ async def test_a_certificate_that_does_not_validate_is_not_sent_to(
     assert rows[0]["status"] == "pending", "a TLS failure is retried, not given up"
     assert rows[0]["message"] is not None
     assert len(await outbox(database_url)) == 1
+
+
+async def test_an_internationalised_address_gets_its_mail_over_smtputf8(
+    settings: Settings, mail_server: MailServer, database_url: str
+) -> None:
+    """The API accepts addresses such as zoë@example.com (RFC 6531); their mail goes out
+    with SMTPUTF8 and the address in UTF-8, not as a crash on RCPT (found by the fuzz)."""
+    address = "zoë.ünïcode@example.com"
+    async with running_app(create_app(mail_settings(settings, mail_server))) as client:
+        signed_up = await sign_up(client, email=address)
+        assert signed_up.status_code == 201, signed_up.text
+        [received] = await mail_server.wait_for(1)
+    assert received.recipients == [address]
+    assert str(received.message["To"]) == address
+    [row] = await wait_for_outbox(database_url, lambda rows: bool(rows) and rows[0]["status"] == "sent")
+    assert row["attempts"] == 1
+
+
+async def test_a_relay_without_smtputf8_gives_up_an_internationalised_address_at_once(
+    settings: Settings, database_url: str
+) -> None:
+    """Retrying cannot help: such a relay can never take the address."""
+    async with (
+        MailServer(smtputf8=False) as server,
+        running_app(create_app(mail_settings(settings, server), features=[probe_router])) as client,
+    ):
+        await client.post(MAIL, json={"to": "zoë@example.com"})
+        await client.post(MAIL, json={"to": "ada@example.com"})
+        rows = await wait_for_outbox(
+            database_url, lambda rows: len(rows) == 2 and all(row["status"] in {"sent", "failed"} for row in rows)
+        )
+    by_error = {row["last_error"]: row for row in rows}
+    assert by_error["smtputf8_not_offered"]["status"] == "failed"
+    assert by_error["smtputf8_not_offered"]["attempts"] == 1
+    assert [mail.recipients for mail in server.received] == [["ada@example.com"]], "ASCII mail still goes through"
