@@ -21,7 +21,7 @@ import msgspec
 from src.core.errors import TooManyRequests
 from src.core.settings import WINDOW_SECONDS
 
-__all__ = ("Hit", "MemoryRateCounter", "RateCounter", "RatePolicy", "Reservation", "Reservations")
+__all__ = ("Hit", "MemoryRateCounter", "RateCounter", "RatePolicy", "Reservation", "Reservations", "charge")
 
 
 class RatePolicy(msgspec.Struct, frozen=True):
@@ -137,10 +137,22 @@ class Reservations:
         taken = await self._counter.hit(key, self._policy.window_seconds)
         if taken.hits > self._policy.limit:
             await self._counter.give_back(key)  # refused: it took nothing
-            raise TooManyRequests(self._detail, retry_after=max(math.ceil(taken.reset_after), 1), code=self._code)
+            raise _refusal(taken, detail=self._detail, code=self._code)
         reservation = Reservation()
         try:
             yield reservation
         finally:
             if not reservation.kept:
                 await self._counter.give_back(key)
+
+
+async def charge(counter: RateCounter, policy: RatePolicy, key: str, *, code: str, detail: str) -> None:
+    """One more of `key` against `policy`, spent whatever follows (an e-mail asked for);
+    past the limit, `TooManyRequests` with this code and `Retry-After`."""
+    hit = await counter.hit(key, policy.window_seconds)
+    if hit.hits > policy.limit:
+        raise _refusal(hit, detail=detail, code=code)
+
+
+def _refusal(hit: Hit, *, detail: str, code: str) -> TooManyRequests:
+    return TooManyRequests(detail, retry_after=max(math.ceil(hit.reset_after), 1), code=code)

@@ -6,12 +6,10 @@ endpoint sends mail to an address, so it must not become a way to flood one.
 
 from __future__ import annotations
 
-import math
-
 from src.core.data.database import Connection
-from src.core.errors import Conflict, NotFound, TooManyRequests
+from src.core.errors import Conflict, NotFound
 from src.core.runtime.mail import Mailer
-from src.core.runtime.rate_counters import RateCounter, RatePolicy
+from src.core.runtime.rate_counters import RateCounter, RatePolicy, charge
 from src.core.settings import Settings
 from src.features.auth.account_mail import queue_verification
 from src.features.auth.resend_verification.command import ResendVerification
@@ -34,14 +32,13 @@ async def resend_verification(
         raise NotFound("This account no longer exists.")
     if account["verified"]:
         raise Conflict("This account's address is verified already.", code="email_already_verified")
-    policy = RatePolicy.parse("email", settings.rate_limit_email)
-    hit = await rate_counter.hit(f"mail:verify:{command.user_id}", policy.window_seconds)
-    if hit.hits > policy.limit:
-        raise TooManyRequests(
-            "Enough verification e-mail was sent to this account for now; wait before asking again.",
-            retry_after=max(math.ceil(hit.reset_after), 1),
-            code="too_many_emails",
-        )
+    await charge(
+        rate_counter,
+        RatePolicy.parse("email", settings.rate_limit_email),
+        f"mail:verify:{command.user_id}",
+        code="too_many_emails",
+        detail="Enough verification e-mail was sent to this account for now; wait before asking again.",
+    )
     ttl = settings.email_verification_ttl_seconds
     await queue_verification(
         transaction,

@@ -10,13 +10,11 @@ account's. At most RATE_LIMIT_EMAIL requests per account per window (429
 
 from __future__ import annotations
 
-import math
-
 from src.core.data.database import Database
-from src.core.errors import Conflict, NotFound, TooManyRequests
+from src.core.errors import Conflict, NotFound
 from src.core.runtime.mail import Mailer, lifetime
 from src.core.runtime.password_checks import PasswordChecks
-from src.core.runtime.rate_counters import RateCounter, RatePolicy
+from src.core.runtime.rate_counters import RateCounter, RatePolicy, charge
 from src.core.security.account_tokens import new_account_token
 from src.core.security.passwords import PasswordHasher
 from src.core.settings import Settings
@@ -52,14 +50,13 @@ async def change_email(
     )
     if new_email == account["email"]:
         raise Conflict("This is the account's address already.", code="email_unchanged")
-    policy = RatePolicy.parse("email", settings.rate_limit_email)
-    hit = await rate_counter.hit(f"mail:change:{command.user_id}", policy.window_seconds)
-    if hit.hits > policy.limit:
-        raise TooManyRequests(
-            "Enough address changes were asked for this account for now; wait before asking again.",
-            retry_after=max(math.ceil(hit.reset_after), 1),
-            code="too_many_emails",
-        )
+    await charge(
+        rate_counter,
+        RatePolicy.parse("email", settings.rate_limit_email),
+        f"mail:change:{command.user_id}",
+        code="too_many_emails",
+        detail="Enough address changes were asked for this account for now; wait before asking again.",
+    )
     ttl = settings.email_change_ttl_seconds
     token, token_hash = new_account_token()
     display_name = account["display_name"]
