@@ -4,13 +4,26 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
+import asyncpg
 import httpx
 
 from src.core.ids import new_id
+from src.core.security.tokens import hash_refresh_token
 
-__all__ = ("Account", "bearer", "delete_account", "log_in", "new_account", "new_accounts", "sign_up", "unique_email")
+__all__ = (
+    "Account",
+    "age_refresh_spend",
+    "bearer",
+    "delete_account",
+    "log_in",
+    "new_account",
+    "new_accounts",
+    "sign_up",
+    "unique_email",
+)
 
 PASSWORD = "correct horse battery staple"
 
@@ -76,3 +89,16 @@ async def new_accounts(client: httpx.AsyncClient, count: int, *, at_once: int = 
             return await new_account(client)
 
     return list(await asyncio.gather(*(one() for _ in range(count))))
+
+
+async def age_refresh_spend(dsn: str, token: str, *, seconds: int) -> None:
+    """As if the refresh token had been rotated `seconds` ago (past the grace window)."""
+    connection = await asyncpg.connect(dsn)
+    try:
+        await connection.execute(
+            "UPDATE refresh_tokens SET used_at = used_at - $2::interval WHERE token_hash = $1",
+            hash_refresh_token(token),
+            timedelta(seconds=seconds),
+        )
+    finally:
+        await connection.close()

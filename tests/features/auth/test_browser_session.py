@@ -11,17 +11,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
-from datetime import timedelta
 from http.cookies import Morsel, SimpleCookie
 
-import asyncpg
 import httpx
 import pytest
 
 from src.app import create_app
-from src.core.security.tokens import hash_refresh_token
 from src.core.settings import Settings
-from tests.support.accounts import PASSWORD, bearer, new_account, sign_up, unique_email
+from tests.support.accounts import PASSWORD, age_refresh_spend, bearer, new_account, sign_up, unique_email
 from tests.support.http import running_app
 from tests.support.mfa import enrol
 from tests.support.problems import assert_problem
@@ -172,7 +169,7 @@ async def test_a_replayed_old_refresh_cookie_revokes_the_session_and_clears_the_
     rotated = await browser.post(REFRESH, headers=session.headers())
     assert rotated.status_code == 200
     session.update(rotated)
-    await _age_spend(database_url, stolen.refresh_token, seconds=11)  # past the 10 s grace window
+    await age_refresh_spend(database_url, stolen.refresh_token, seconds=11)  # past the 10 s grace window
 
     replay = await browser.post(REFRESH, headers=stolen.headers())
 
@@ -377,19 +374,6 @@ async def test_a_preflight_allows_the_csrf_header_for_allowed_origins_only(brows
     assert foreign.status_code == 400
     assert "access-control-allow-origin" not in foreign.headers
     assert "access-control-allow-credentials" not in foreign.headers
-
-
-async def _age_spend(dsn: str, token: str, *, seconds: int) -> None:
-    """As if the token had been rotated `seconds` ago."""
-    connection = await asyncpg.connect(dsn)
-    try:
-        await connection.execute(
-            "UPDATE refresh_tokens SET used_at = used_at - $2::interval WHERE token_hash = $1",
-            hash_refresh_token(token),
-            timedelta(seconds=seconds),
-        )
-    finally:
-        await connection.close()
 
 
 # --- with a second factor --------------------------------------------------------------------

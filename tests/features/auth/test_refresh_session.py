@@ -9,7 +9,7 @@ import httpx
 from src.app import create_app
 from src.core.security.tokens import hash_refresh_token
 from src.core.settings import Settings
-from tests.support.accounts import bearer, log_in, new_account, sign_up, unique_email
+from tests.support.accounts import age_refresh_spend, bearer, log_in, new_account, sign_up, unique_email
 from tests.support.http import running_app
 from tests.support.problems import assert_problem
 
@@ -34,7 +34,7 @@ async def test_the_whole_lifecycle(client: httpx.AsyncClient, database_url: str)
     assert second["refresh_token"] != first["refresh_token"]
     assert (await client.get("/api/v1/users/me", headers=bearer(second["access_token"]))).status_code == 200
 
-    await _age_spend(database_url, first["refresh_token"], seconds=11)  # past the 10 s grace window
+    await age_refresh_spend(database_url, first["refresh_token"], seconds=11)  # past the 10 s grace window
     replay = await refresh(client, first["refresh_token"])
     assert_problem(replay, 401, "invalid_token")
     assert replay.headers["www-authenticate"] == 'Bearer realm="avatar-api", error="invalid_token"'
@@ -86,7 +86,7 @@ async def test_a_repeat_within_the_grace_window_once_the_successor_was_used_revo
 async def test_after_the_grace_window_reuse_revokes_the_session(client: httpx.AsyncClient, database_url: str) -> None:
     account = await new_account(client)
     rotated = (await refresh(client, account.refresh_token)).json()
-    await _age_spend(database_url, account.refresh_token, seconds=11)
+    await age_refresh_spend(database_url, account.refresh_token, seconds=11)
 
     assert_problem(await refresh(client, account.refresh_token), 401, "invalid_token")
     assert_problem(await refresh(client, rotated["refresh_token"]), 401, "invalid_token")
@@ -147,19 +147,6 @@ async def test_logout_revokes_the_session_and_is_silent_about_unknown_tokens(cli
 
     assert [unknown.status_code, known.status_code, again.status_code] == [204, 204, 204]
     assert_problem(await client.patch("/api/v1/users/me", json={}, headers=account.headers), 401, "invalid_token")
-
-
-async def _age_spend(dsn: str, token: str, *, seconds: int) -> None:
-    """As if the token had been rotated `seconds` ago."""
-    connection = await asyncpg.connect(dsn)
-    try:
-        await connection.execute(
-            "UPDATE refresh_tokens SET used_at = used_at - $2::interval WHERE token_hash = $1",
-            hash_refresh_token(token),
-            timedelta(seconds=seconds),
-        )
-    finally:
-        await connection.close()
 
 
 async def _refresh_tokens_of(dsn: str, user_id: str) -> int:
