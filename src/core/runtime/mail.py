@@ -255,7 +255,10 @@ class Mailer:
                     await client.ehlo()
                 if not client.supports_extension("smtputf8"):
                     raise SendFailure("smtputf8_not_offered", permanent=True)
-            await client.sendmail(self._sender, [recipient], message, mail_options=["SMTPUTF8"] if utf8 else [])
+            try:
+                await client.sendmail(self._sender, [recipient], message, mail_options=["SMTPUTF8"] if utf8 else [])
+            except ValueError:  # an address SMTP cannot carry (RFC 5321 mailbox syntax): never sendable
+                raise SendFailure("recipient_not_a_mailbox", permanent=True) from None
             # Politeness only: the message was accepted. A relay slow to say goodbye costs nothing.
             with contextlib.suppress(aiosmtplib.SMTPException, OSError):
                 await client.quit(timeout=_QUIT_TIMEOUT)

@@ -156,3 +156,16 @@ async def test_a_relay_without_smtputf8_gives_up_an_internationalised_address_at
     assert by_error["smtputf8_not_offered"]["status"] == "failed"
     assert by_error["smtputf8_not_offered"]["attempts"] == 1
     assert [mail.recipients for mail in server.received] == [["ada@example.com"]], "ASCII mail still goes through"
+
+
+async def test_an_address_smtp_cannot_carry_is_given_up_at_once(
+    mail_client: httpx.AsyncClient, mail_server: MailServer, database_url: str
+) -> None:
+    """The API's address rule is wider than an SMTP mailbox (found by the fuzz): such a
+    message can never be sent, so it fails at once instead of crashing every retry."""
+    await mail_client.post(MAIL, json={"to": "ada<x>@example.com"})
+
+    [row] = await wait_for_outbox(database_url, lambda rows: bool(rows) and rows[0]["status"] == "failed")
+    assert row["attempts"] == 1
+    assert row["last_error"] == "recipient_not_a_mailbox"
+    assert mail_server.received == []
